@@ -1,0 +1,296 @@
+/* The event kernel.
+ *
+ * Events live in a pool of slots (handler, target, payload, generation)
+ * recycled through a free list, so steady state allocates nothing.  The
+ * queue orders (time, key) pairs where key = sequence << SLOT_BITS | slot:
+ * the sequence breaks ties first-in first-out and the slot finds the event.
+ * Cancellation is lazy: the slot is marked and skipped when it surfaces,
+ * which keeps sim_cancel() O(1). */
+#include "sim/sim.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "sim/queue.h"
+
+#define SLOT_BITS 24
+#define SLOT_MASK ((UINT64_C(1) << SLOT_BITS) - 1)
+#define SLOT_LIMIT (UINT64_C(1) << SLOT_BITS)
+#define SEQ_LIMIT (UINT64_C(1) << (64 - SLOT_BITS))
+
+enum slot_state { SLOT_FREE, SLOT_SCHEDULED, SLOT_CANCELLED };
+
+struct slot {
+	sim_handler_fn fn;
+	void *target;
+	uint32_t generation;	/* bumped on every release: stale handles miss */
+	uint32_t state;
+	uint32_t next_free;
+	uint32_t size;
+	uint64_t payload[SIM_PAYLOAD_MAX / sizeof(uint64_t)];
+};
+
+struct sim {
+	uint64_t now;
+	uint64_t seed;
+	uint64_t next_seq;
+	uint64_t fired;
+	size_t pending;
+	struct sim_queue *queue;
+	struct slot *slots;
+	uint32_t nslots;
+	uint32_t free_head;	/* UINT32_MAX: none */
+	gboolean stop_requested;
+	enum sim_stop_reason reason;
+	char *failure;
+	GHashTable *streams;	/* name → struct sim_rng * */
+};
+
+G_DEFINE_QUARK(dcdsim-sim-error-quark, sim_error)
+
+struct sim *sim_new(uint64_t seed)
+{
+	struct sim *k = g_new0(struct sim, 1);
+
+	k->seed = seed;
+	k->queue = sim_queue_new();
+	k->free_head = UINT32_MAX;
+	k->reason = SIM_STOP_EMPTY;
+	k->streams = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	return k;
+}
+
+void sim_free(struct sim *k)
+{
+	if (!k)
+		return;
+	sim_queue_free(k->queue);
+	g_free(k->slots);
+	g_free(k->failure);
+	g_hash_table_destroy(k->streams);
+	g_free(k);
+}
+
+uint64_t sim_now(const struct sim *k)
+{
+	return k->now;
+}
+
+uint64_t sim_seed(const struct sim *k)
+{
+	return k->seed;
+}
+
+uint64_t sim_events_fired(const struct sim *k)
+{
+	return k->fired;
+}
+
+size_t sim_events_pending(const struct sim *k)
+{
+	return k->pending;
+}
+
+size_t sim_pool_capacity(const struct sim *k)
+{
+	return k->nslots;
+}
+
+static gboolean pool_grow(struct sim *k)
+{
+	uint32_t old = k->nslots;
+	uint64_t want = old ? (uint64_t)old * 2 : 1024;
+
+	if (want > SLOT_LIMIT)
+		want = SLOT_LIMIT;
+	if (want == old)
+		return FALSE;
+	k->slots = g_renew(struct slot, k->slots, want);
+	/* Thread the new slots onto the free list in index order. */
+	for (uint32_t i = old; i < want; i++) {
+		k->slots[i].state = SLOT_FREE;
+		k->slots[i].generation = 1;
+		k->slots[i].next_free = i + 1 < want ? i + 1 : k->free_head;
+	}
+	k->free_head = old;
+	k->nslots = (uint32_t)want;
+	return TRUE;
+}
+
+static void slot_release(struct sim *k, uint32_t index)
+{
+	struct slot *s = &k->slots[index];
+
+	s->state = SLOT_FREE;
+	s->generation++;
+	if (s->generation == 0)
+		s->generation = 1;	/* handle 0 stays impossible */
+	s->next_free = k->free_head;
+	k->free_head = index;
+}
+
+uint64_t sim_schedule_at(struct sim *k, uint64_t time, sim_handler_fn fn, void *target,
+			 const void *payload, size_t size)
+{
+	uint32_t index;
+	struct slot *s;
+
+	g_return_val_if_fail(fn != NULL, SIM_HANDLE_NONE);
+	g_return_val_if_fail(size <= SIM_PAYLOAD_MAX, SIM_HANDLE_NONE);
+	g_return_val_if_fail(payload != NULL || size == 0, SIM_HANDLE_NONE);
+	g_return_val_if_fail(time >= k->now, SIM_HANDLE_NONE);
+
+	if (k->free_head == UINT32_MAX && !pool_grow(k)) {
+		sim_fail(k, "event pool exhausted: more than %" G_GUINT64_FORMAT " events pending",
+			 (guint64)SLOT_LIMIT);
+		return SIM_HANDLE_NONE;
+	}
+	if (k->next_seq >= SEQ_LIMIT) {
+		sim_fail(k, "event sequence exhausted after %" G_GUINT64_FORMAT " events",
+			 (guint64)SEQ_LIMIT);
+		return SIM_HANDLE_NONE;
+	}
+	index = k->free_head;
+	s = &k->slots[index];
+	k->free_head = s->next_free;
+	s->fn = fn;
+	s->target = target;
+	s->state = SLOT_SCHEDULED;
+	s->size = (uint32_t)size;
+	if (size)
+		memcpy(s->payload, payload, size);
+	sim_queue_push(k->queue, time, k->next_seq++ << SLOT_BITS | index);
+	k->pending++;
+	return (uint64_t)s->generation << 32 | index;
+}
+
+uint64_t sim_schedule(struct sim *k, uint64_t delay, sim_handler_fn fn, void *target,
+		      const void *payload, size_t size)
+{
+	if (delay > UINT64_MAX - k->now) {
+		sim_fail(k, "event delay %" G_GUINT64_FORMAT " ns overflows simulated time at %"
+			 G_GUINT64_FORMAT " ns", (guint64)delay, (guint64)k->now);
+		return SIM_HANDLE_NONE;
+	}
+	return sim_schedule_at(k, k->now + delay, fn, target, payload, size);
+}
+
+gboolean sim_cancel(struct sim *k, uint64_t handle)
+{
+	uint32_t index = (uint32_t)(handle & 0xffffffffu);
+	uint32_t generation = (uint32_t)(handle >> 32);
+	struct slot *s;
+
+	if (handle == SIM_HANDLE_NONE || index >= k->nslots)
+		return FALSE;
+	s = &k->slots[index];
+	if (s->generation != generation || s->state != SLOT_SCHEDULED)
+		return FALSE;
+	s->state = SLOT_CANCELLED;
+	k->pending--;
+	return TRUE;
+}
+
+gboolean sim_run(struct sim *k, uint64_t until, uint64_t max_events, GError **error)
+{
+	uint64_t budget = max_events ? max_events : UINT64_MAX;
+	uint64_t payload[SIM_PAYLOAD_MAX / sizeof(uint64_t)];
+
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	k->stop_requested = FALSE;
+	for (;;) {
+		uint64_t time, key;
+		uint32_t index;
+		struct slot *s;
+		sim_handler_fn fn;
+		void *target;
+
+		if (k->failure) {
+			k->reason = SIM_STOP_FAILED;
+			break;
+		}
+		if (k->stop_requested) {
+			k->reason = SIM_STOP_REQUESTED;
+			break;
+		}
+		if (!budget) {
+			k->reason = SIM_STOP_COUNT;
+			break;
+		}
+		if (!sim_queue_peek(k->queue, &time, &key)) {
+			k->reason = SIM_STOP_EMPTY;
+			break;
+		}
+		if (time > until) {
+			k->now = until;
+			k->reason = SIM_STOP_TIME;
+			break;
+		}
+		sim_queue_pop(k->queue);
+		index = (uint32_t)(key & SLOT_MASK);
+		s = &k->slots[index];
+		if (s->state == SLOT_CANCELLED) {
+			slot_release(k, index);
+			continue;
+		}
+		/* Copy out before releasing: the handler may reuse the slot or
+		 * grow the pool. */
+		fn = s->fn;
+		target = s->target;
+		if (s->size)
+			memcpy(payload, s->payload, s->size);
+		slot_release(k, index);
+		k->pending--;
+		k->now = time;
+		k->fired++;
+		budget--;
+		fn(k, target, payload);
+	}
+	if (k->reason == SIM_STOP_FAILED) {
+		g_set_error_literal(error, SIM_ERROR, SIM_ERROR_MODEL, k->failure);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+enum sim_stop_reason sim_stop_reason(const struct sim *k)
+{
+	return k->reason;
+}
+
+void sim_stop(struct sim *k)
+{
+	k->stop_requested = TRUE;
+}
+
+void sim_fail(struct sim *k, const char *format, ...)
+{
+	va_list ap;
+	char *message;
+
+	if (k->failure)
+		return;
+	va_start(ap, format);
+	message = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	k->failure = g_strdup_printf("at %" G_GUINT64_FORMAT " ns: %s", (guint64)k->now, message);
+	g_free(message);
+}
+
+gboolean sim_failed(const struct sim *k)
+{
+	return k->failure != NULL;
+}
+
+struct sim_rng *sim_stream(struct sim *k, const char *name)
+{
+	struct sim_rng *r = g_hash_table_lookup(k->streams, name);
+
+	if (!r) {
+		r = g_new(struct sim_rng, 1);
+		sim_rng_init(r, k->seed, name);
+		g_hash_table_insert(k->streams, g_strdup(name), r);
+	}
+	return r;
+}
