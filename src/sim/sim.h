@@ -85,4 +85,8 @@ gboolean sim_failed(const struct sim *k);
  * kernel.  Its numbers depend only on (seed, NAME): see sim_rng_init(). */
 struct sim_rng *sim_stream(struct sim *k, const char *name);
 
+/* The one-word name exists only for g_autoptr(sim). */
+typedef struct sim sim;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sim, sim_free)
+
 #endif
