@@ -1,20 +1,29 @@
-/* The kernel's priority queue of (time, key) pairs, smallest first; keys are
- * unique, so the order is total.  Internal to src/sim. */
+/* The kernel's event queue: (time, id) pairs taken out in order of time,
+ * pairs with equal times in the order they were pushed.  Internal to
+ * src/sim; see queue.c for the structure.
+ *
+ * Contract (the kernel keeps it because simulated time never runs
+ * backwards): a pushed time is never below the time of the last pair
+ * popped, unless the queue is empty.  Breaking it is a programming error,
+ * reported as a critical warning; the pair is dropped. */
 #ifndef DCDSIM_SIM_QUEUE_H
 #define DCDSIM_SIM_QUEUE_H
 
 #include <glib.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct sim_queue;
 
 struct sim_queue *sim_queue_new(void);
 void sim_queue_free(struct sim_queue *q);
-void sim_queue_push(struct sim_queue *q, uint64_t time, uint64_t key);
-/* The smallest pair, without removing it; FALSE when empty. */
-gboolean sim_queue_peek(struct sim_queue *q, uint64_t *time, uint64_t *key);
-/* Removes the smallest pair; the queue must not be empty. */
-void sim_queue_pop(struct sim_queue *q);
+void sim_queue_push(struct sim_queue *q, uint64_t time, uint32_t id);
+/* Removes the first pair if its time is at most LIMIT: TRUE with *TIME and
+ * *ID set, FALSE (and nothing removed) when empty or beyond LIMIT. */
+gboolean sim_queue_pop(struct sim_queue *q, uint64_t limit, uint64_t *time, uint32_t *id);
+/* A hint for prefetching: the id that will be popped DISTANCE pops after the
+ * next one, when the queue can tell cheaply (FALSE otherwise). */
+gboolean sim_queue_upcoming(const struct sim_queue *q, unsigned distance, uint32_t *id);
 size_t sim_queue_size(const struct sim_queue *q);
 
 #endif

@@ -2,8 +2,9 @@
  *
  * Events live in a pool of slots (handler, target, payload, generation)
  * recycled through a free list, so steady state allocates nothing.  The
- * queue orders (time, key) pairs where key = sequence << SLOT_BITS | slot:
- * the sequence breaks ties first-in first-out and the slot finds the event.
+ * queue (queue.c) holds (time, slot index) pairs and returns pairs with
+ * equal times in the order they were pushed, which is the order they were
+ * scheduled: ties fire first-in first-out with no sequence number.
  * Cancellation is lazy: the slot is marked and skipped when it surfaces,
  * which keeps sim_cancel() O(1). */
 #include "sim/sim.h"
@@ -13,10 +14,13 @@
 
 #include "sim/queue.h"
 
-#define SLOT_BITS 24
-#define SLOT_MASK ((UINT64_C(1) << SLOT_BITS) - 1)
-#define SLOT_LIMIT (UINT64_C(1) << SLOT_BITS)
-#define SEQ_LIMIT (UINT64_C(1) << (64 - SLOT_BITS))
+/* At most this many events pending: a model holding more is almost surely
+ * leaking them, and failing with a message beats exhausting memory. */
+#define SLOT_LIMIT (UINT64_C(1) << 24)
+/* With many pending events the slots no longer fit in cache and reading
+ * each event's slot would stall; the slot of the event this many pops ahead
+ * is prefetched instead (at 10^6 pending, 2 to 16 measure alike). */
+#define PREFETCH_DISTANCE 4
 
 enum slot_state { SLOT_FREE, SLOT_SCHEDULED, SLOT_CANCELLED };
 
@@ -33,7 +37,6 @@ struct slot {
 struct sim {
 	uint64_t now;
 	uint64_t seed;
-	uint64_t next_seq;
 	uint64_t fired;
 	size_t pending;
 	struct sim_queue *queue;
@@ -145,11 +148,6 @@ uint64_t sim_schedule_at(struct sim *k, uint64_t time, sim_handler_fn fn, void *
 			 (guint64)SLOT_LIMIT);
 		return SIM_HANDLE_NONE;
 	}
-	if (k->next_seq >= SEQ_LIMIT) {
-		sim_fail(k, "event sequence exhausted after %" G_GUINT64_FORMAT " events",
-			 (guint64)SEQ_LIMIT);
-		return SIM_HANDLE_NONE;
-	}
 	index = k->free_head;
 	s = &k->slots[index];
 	k->free_head = s->next_free;
@@ -159,7 +157,7 @@ uint64_t sim_schedule_at(struct sim *k, uint64_t time, sim_handler_fn fn, void *
 	s->size = (uint32_t)size;
 	if (size)
 		memcpy(s->payload, payload, size);
-	sim_queue_push(k->queue, time, k->next_seq++ << SLOT_BITS | index);
+	sim_queue_push(k->queue, time, index);
 	k->pending++;
 	return (uint64_t)s->generation << 32 | index;
 }
@@ -200,8 +198,8 @@ gboolean sim_run(struct sim *k, uint64_t until, uint64_t max_events, GError **er
 
 	k->stop_requested = FALSE;
 	for (;;) {
-		uint64_t time, key;
-		uint32_t index;
+		uint64_t time;
+		uint32_t index, ahead;
 		struct slot *s;
 		sim_handler_fn fn;
 		void *target;
@@ -218,17 +216,26 @@ gboolean sim_run(struct sim *k, uint64_t until, uint64_t max_events, GError **er
 			k->reason = SIM_STOP_COUNT;
 			break;
 		}
-		if (!sim_queue_peek(k->queue, &time, &key)) {
-			k->reason = SIM_STOP_EMPTY;
-			break;
-		}
-		if (time > until) {
-			k->now = until;
+		if (!sim_queue_pop(k->queue, until, &time, &index)) {
+			if (!sim_queue_size(k->queue)) {
+				k->reason = SIM_STOP_EMPTY;
+				break;
+			}
+			/* Never backwards.  The queue needs each push at or
+			 * after its last pop (queue.h), and pushes come at or
+			 * after now: so now must not fall behind a popped
+			 * time.  A skipped cancelled event lies at most at
+			 * UNTIL, and an empty queue accepts any time. */
+			if (until > k->now)
+				k->now = until;
 			k->reason = SIM_STOP_TIME;
 			break;
 		}
-		sim_queue_pop(k->queue);
-		index = (uint32_t)(key & SLOT_MASK);
+		if (sim_queue_upcoming(k->queue, PREFETCH_DISTANCE, &ahead)) {
+			/* Both ends: a slot straddles two cache lines. */
+			__builtin_prefetch(&k->slots[ahead]);
+			__builtin_prefetch((const char *)&k->slots[ahead + 1] - 1);
+		}
 		s = &k->slots[index];
 		if (s->state == SLOT_CANCELLED) {
 			slot_release(k, index);

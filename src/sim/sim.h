@@ -68,8 +68,8 @@ uint64_t sim_schedule_at(struct sim *k, uint64_t time, sim_handler_fn fn, void *
 gboolean sim_cancel(struct sim *k, uint64_t handle);
 
 /* Fires events in order until the queue is empty, the next event lies after
- * UNTIL (then now = UNTIL), MAX_EVENTS have fired in this call (0: no limit),
- * sim_stop() or sim_fail().  Returns FALSE with ERROR set only on failure;
+ * UNTIL (then now advances to UNTIL, never backwards), MAX_EVENTS have
+ * fired in this call (0: no limit), sim_stop() or sim_fail().  Returns FALSE with ERROR set only on failure;
  * sim_stop_reason() tells why it returned. */
 gboolean sim_run(struct sim *k, uint64_t until, uint64_t max_events, GError **error);
 enum sim_stop_reason sim_stop_reason(const struct sim *k);

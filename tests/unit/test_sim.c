@@ -187,6 +187,92 @@ static void test_run_until_time_and_count(void)
 	sim_free(k);
 }
 
+/* After stopping at a time limit, an event scheduled between now and the
+ * next pending one fires first; a limit in the past keeps time still. */
+static void test_schedule_after_time_limit(void)
+{
+	struct sim *k = sim_new(1);
+	struct log log = { 0 };
+
+	schedule_id(k, 100, &log, 1);
+	schedule_id(k, 70000, &log, 2);
+	CU_ASSERT_TRUE(sim_run(k, 500, 0, NULL));
+	CU_ASSERT_EQUAL(sim_now(k), 500);
+	CU_ASSERT_TRUE(sim_run(k, 400, 0, NULL));
+	CU_ASSERT_EQUAL(sim_stop_reason(k), SIM_STOP_TIME);
+	CU_ASSERT_EQUAL(sim_now(k), 500);
+	schedule_id(k, 100, &log, 3);
+	schedule_id(k, 0, &log, 4);
+	CU_ASSERT_TRUE(sim_run(k, SIM_TIME_NEVER, 0, NULL));
+	CU_ASSERT_EQUAL(log.n, 4);
+	CU_ASSERT_EQUAL(log.ids[1], 4);
+	CU_ASSERT_EQUAL(log.times[1], 500);
+	CU_ASSERT_EQUAL(log.ids[2], 3);
+	CU_ASSERT_EQUAL(log.times[2], 600);
+	CU_ASSERT_EQUAL(log.ids[3], 2);
+	sim_free(k);
+}
+
+/* A cancelled event is skipped beyond the last fired one; the queue then
+ * empties and time stays put, so an event can still go in before it. */
+static void test_schedule_after_skipping_cancelled(void)
+{
+	struct sim *k = sim_new(1);
+	struct log log = { 0 };
+
+	schedule_id(k, 10, &log, 1);
+	sim_cancel(k, schedule_id(k, 1000000, &log, 2));
+	CU_ASSERT_TRUE(sim_run(k, SIM_TIME_NEVER, 0, NULL));
+	CU_ASSERT_EQUAL(sim_stop_reason(k), SIM_STOP_EMPTY);
+	CU_ASSERT_EQUAL(sim_now(k), 10);
+	schedule_id(k, 5, &log, 3);
+	schedule_id(k, 300, &log, 4);
+	CU_ASSERT_TRUE(sim_run(k, SIM_TIME_NEVER, 0, NULL));
+	CU_ASSERT_EQUAL(log.n, 3);
+	CU_ASSERT_EQUAL(log.times[1], 15);
+	CU_ASSERT_EQUAL(log.times[2], 310);
+	sim_free(k);
+}
+
+struct fifo_check {
+	int fired;
+	int disorder;
+	gboolean rescheduled;
+};
+
+/* Fires in id order; the first to fire schedules 3000 more at its own
+ * time, which must follow the 3000 already waiting there. */
+static void fifo_step(struct sim *k, void *target, const void *payload)
+{
+	struct fifo_check *c = target;
+	int id;
+
+	memcpy(&id, payload, sizeof(id));
+	c->disorder += id != c->fired++;
+	if (!c->rescheduled) {
+		c->rescheduled = TRUE;
+		for (int i = 3001; i <= 6000; i++)
+			sim_schedule(k, 0, fifo_step, c, &i, sizeof(i));
+	}
+}
+
+static void test_many_equal_times_fire_fifo(void)
+{
+	struct sim *k = sim_new(1);
+	struct fifo_check c = { 0 };
+
+	for (int i = 0; i <= 3000; i++) {
+		sim_schedule_at(k, 123456789, fifo_step, &c, &i, sizeof(i));
+		if (i % 7 == 0)
+			sim_cancel(k, sim_schedule_at(k, 123456789, fifo_step, &c, &i, sizeof(i)));
+	}
+	CU_ASSERT_TRUE(sim_run(k, SIM_TIME_NEVER, 0, NULL));
+	CU_ASSERT_EQUAL(c.fired, 6001);
+	CU_ASSERT_EQUAL(c.disorder, 0);
+	CU_ASSERT_EQUAL(sim_now(k), 123456789);
+	sim_free(k);
+}
+
 static void fail_here(struct sim *k, void *target, const void *payload)
 {
 	(void)target;
@@ -277,6 +363,9 @@ int main(void)
 		{ "pool is reused over 10^6 events without growth", test_pool_reuse_without_growth },
 		{ "same seed gives the same event sequence", test_same_seed_same_sequence },
 		{ "run until a time and an event count", test_run_until_time_and_count },
+		{ "schedule after stopping at a time limit", test_schedule_after_time_limit },
+		{ "schedule after skipping a cancelled event", test_schedule_after_skipping_cancelled },
+		{ "thousands of equal times fire first-in first-out", test_many_equal_times_fire_fifo },
 		{ "sim_fail stops with a GError, sim_stop returns", test_fail_and_stop },
 		{ "a delay overflowing time fails the run", test_delay_overflow_fails },
 		{ "streams are named and independent", test_streams_are_named_and_independent },
