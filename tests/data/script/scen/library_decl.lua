@@ -1,0 +1,4 @@
+local fail = require("dcdsim.fail")
+local x = 1
+
+fail.declare()

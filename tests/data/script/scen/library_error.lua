@@ -1,0 +1,3 @@
+local fail = require("dcdsim.fail")
+
+fail.now()

@@ -1,0 +1,3 @@
+param("rate", 1)
+
+param("rate", 2)

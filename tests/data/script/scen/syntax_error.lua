@@ -1,0 +1,3 @@
+local ok = 1
+
+local broken = = 2
