@@ -3,7 +3,7 @@
  * extent each when contiguous), churn it untimed to fragment it, then time
  * OPS steps (default 2*10^5) of "release a random live allocation, allocate
  * and assign a new one" and print the steps per second.
- * usage: extent_map [LIVE [OPS]] */
+ * usage: extent_map [LIVE [OPS [POLICY]]] */
 #include "models/extent_map.h"
 
 #include <stdio.h>
@@ -127,9 +127,10 @@ int main(int argc, char **argv)
 {
 	guint live = argc > 1 ? (guint)strtoul(argv[1], NULL, 10) : 100000;
 	unsigned long ops = argc > 2 ? strtoul(argv[2], NULL, 10) : 200000;
+	enum extent_alloc_policy only = EXTENT_ALLOC_FIRST_FIT;
 
-	if (!live || !ops) {
-		fprintf(stderr, "usage: %s [LIVE [OPS]]\n", argv[0]);
+	if (!live || !ops || (argc > 3 && !extent_alloc_policy_from_name(argv[3], &only))) {
+		fprintf(stderr, "usage: %s [LIVE [OPS [POLICY]]]\n", argv[0]);
 		return 2;
 	}
 	printf("op = release a random live allocation, allocate and assign 1..%u blocks\n",
@@ -138,6 +139,7 @@ int main(int argc, char **argv)
 	       "free", "failed", "ops/s", "us/op");
 	for (unsigned max_extents = 1; max_extents <= MAX_RANGES; max_extents *= MAX_RANGES)
 		for (int p = EXTENT_ALLOC_FIRST_FIT; p <= EXTENT_ALLOC_RANDOM; p++)
-			run((enum extent_alloc_policy)p, max_extents, live, ops);
+			if (argc <= 3 || (enum extent_alloc_policy)p == only)
+				run((enum extent_alloc_policy)p, max_extents, live, ops);
 	return 0;
 }

@@ -1,0 +1,662 @@
+/* The device: configuration, lifecycle, wiring, tag accounting and the
+ * observer functions.  Commands are in dcd_cmd.c, event logs, records and
+ * the sanitize engine in dcd_log.c. */
+#include "models/dcd_priv.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+G_DEFINE_QUARK(dcdsim-dcd-error-quark, dcd_error)
+
+const char *dcd_profile_name(enum dcd_profile profile)
+{
+	switch (profile) {
+	case DCD_PROFILE_SPEC:
+		return "spec";
+	case DCD_PROFILE_QEMU:
+		return "qemu";
+	}
+	return "unknown";
+}
+
+bool dcd_profile_from_name(const char *name, enum dcd_profile *out)
+{
+	g_return_val_if_fail(name != NULL && out != NULL, false);
+	if (strcmp(name, "spec") == 0)
+		*out = DCD_PROFILE_SPEC;
+	else if (strcmp(name, "qemu") == 0)
+		*out = DCD_PROFILE_QEMU;
+	else
+		return false;
+	return true;
+}
+
+void dcd_config_init(struct dcd_config *cfg, enum dcd_profile profile)
+{
+	g_return_if_fail(cfg != NULL);
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->profile = profile;
+	cfg->nhosts = 1;
+	cfg->alloc_policy = EXTENT_ALLOC_FIRST_FIT;
+	latency_params_init(&cfg->latency);
+	if (profile == DCD_PROFILE_QEMU) {
+		cfg->max_extents = 512;
+		cfg->max_tags = 0;
+		cfg->log_capacity = 8;
+		cfg->payload_size = 2048;
+		cfg->free_max_extents = 1;
+	} else {
+		cfg->max_extents = 1024;
+		cfg->max_tags = 256;
+		cfg->log_capacity = 32;
+		cfg->payload_size = 4096;
+		cfg->free_max_extents = 8;
+	}
+}
+
+bool dcd_config_set_uniform_regions(struct dcd_config *cfg, uint64_t base, uint64_t total,
+				    unsigned count, uint64_t block_size, GError **error)
+{
+	uint64_t each;
+
+	g_return_val_if_fail(cfg != NULL, false);
+	if (count == 0 || count > DCD_REGIONS_MAX) {
+		g_set_error(error, DCD_ERROR, DCD_ERROR_CONFIG,
+			    "dc region count %u is not 1..%d", count, DCD_REGIONS_MAX);
+		return false;
+	}
+	each = total / count;
+	if (each == 0 || total % count || each % DCD_REGION_ALIGN) {
+		g_set_error(error, DCD_ERROR, DCD_ERROR_CONFIG,
+			    "dc capacity %#" PRIx64 " does not split into %u regions"
+			    " of a multiple of 256 MiB", total, count);
+		return false;
+	}
+	cfg->nregions = count;
+	for (unsigned i = 0; i < count; i++)
+		cfg->regions[i] = (struct dcd_region_config){
+			.base = base + i * each,
+			.decode_len = each,
+			.len = each,
+			.block_size = block_size,
+		};
+	return true;
+}
+
+static bool region_validate(const struct dcd_config *cfg, unsigned i, GError **error)
+{
+	const struct dcd_region_config *r = &cfg->regions[i];
+	const char *rule = NULL;
+
+	if (r->block_size < 64 || (r->block_size & (r->block_size - 1)))
+		rule = "block size is not a power of two >= 64";
+	else if (r->base % DCD_REGION_ALIGN)
+		rule = "base is not 256 MiB aligned";
+	else if (r->decode_len == 0 || r->decode_len % DCD_REGION_ALIGN)
+		rule = "decode length is not a non-zero multiple of 256 MiB";
+	else if (r->base > UINT64_MAX - r->decode_len)
+		rule = "decode range passes 2^64";
+	else if (r->len == 0)
+		rule = "length is zero";
+	else if (r->len > r->decode_len)
+		rule = "length exceeds the decode length";
+	else if (r->len % r->block_size)
+		rule = "length is not a multiple of the block size";
+	else if (i > 0 && r->base < cfg->regions[i - 1].base)
+		rule = "base is below the previous region's (regions go in increasing DPA order)";
+	else if (i > 0 && r->base < cfg->regions[i - 1].base + cfg->regions[i - 1].decode_len)
+		rule = "overlaps the previous region's decode range";
+	if (!rule)
+		return true;
+	g_set_error(error, DCD_ERROR, DCD_ERROR_CONFIG,
+		    "dc region %u (base %#" PRIx64 ", decode length %#" PRIx64 ", length %#" PRIx64
+		    ", block size %#" PRIx64 "): %s",
+		    i, r->base, r->decode_len, r->len, r->block_size, rule);
+	return false;
+}
+
+bool dcd_config_validate(const struct dcd_config *cfg, GError **error)
+{
+	const char *rule = NULL;
+
+	g_return_val_if_fail(cfg != NULL, false);
+	if (cfg->profile != DCD_PROFILE_SPEC && cfg->profile != DCD_PROFILE_QEMU)
+		rule = "unknown profile";
+	else if (cfg->nregions == 0 || cfg->nregions > DCD_REGIONS_MAX)
+		rule = "dc region count is not 1..8";
+	else if (cfg->nhosts == 0 || cfg->nhosts > DCD_HOSTS_MAX)
+		rule = "host count is not 1..64";
+	else if (cfg->max_extents == 0)
+		rule = "extent limit is zero";
+	else if (cfg->log_capacity == 0 || cfg->log_capacity > UINT16_MAX)
+		rule = "event log capacity is not 1..65535";
+	else if (proto_payload_records(cfg->payload_size) == 0)
+		rule = "mailbox payload holds no event record";
+	else if (cfg->free_max_extents == 0)
+		rule = "free selection extent limit is zero";
+	else if ((unsigned)cfg->alloc_policy > EXTENT_ALLOC_RANDOM)
+		rule = "unknown allocation policy";
+	if (rule) {
+		g_set_error(error, DCD_ERROR, DCD_ERROR_CONFIG, "dcd configuration: %s", rule);
+		return false;
+	}
+	for (unsigned i = 0; i < cfg->nregions; i++)
+		if (!region_validate(cfg, i, error))
+			return false;
+	return true;
+}
+
+static guint tag_hash(gconstpointer key)
+{
+	const uint8_t *tag = key;
+	guint h = 2166136261u;
+
+	for (size_t i = 0; i < PROTO_TAG_SIZE; i++)
+		h = (h ^ tag[i]) * 16777619u;
+	return h;
+}
+
+static gboolean tag_equal(gconstpointer a, gconstpointer b)
+{
+	return proto_tag_equal(a, b);
+}
+
+static void group_free(gpointer data)
+{
+	struct dcd_group *g = data;
+
+	g_array_unref(g->offered);
+	g_free(g);
+}
+
+struct dcd *dcd_new(struct sim *k, unsigned id, const struct dcd_config *cfg, GError **error)
+{
+	struct dcd *dev;
+
+	g_return_val_if_fail(k != NULL && cfg != NULL, NULL);
+	if (!dcd_config_validate(cfg, error))
+		return NULL;
+	dev = g_new0(struct dcd, 1);
+	dev->k = k;
+	dev->id = id;
+	snprintf(dev->name, sizeof(dev->name), "dcd%u", id);
+	dev->cfg = *cfg;
+	for (unsigned i = 0; i < cfg->nregions; i++)
+		dev->maps[i] = extent_map_new(cfg->regions[i].base, cfg->regions[i].len,
+					      cfg->regions[i].block_size);
+	dev->hosts = g_new0(struct dcd_host, cfg->nhosts);
+	for (unsigned h = 0; h < cfg->nhosts; h++) {
+		struct dcd_host *host = &dev->hosts[h];
+
+		host->dev = dev;
+		host->id = h;
+		dcd_ring_init(&host->log, cfg->log_capacity);
+		dcd_ring_init(&host->posting, cfg->log_capacity);
+		g_queue_init(&host->groups);
+		host->staging = g_array_new(FALSE, FALSE, sizeof(struct proto_range));
+	}
+	dev->rng = sim_stream(k, dev->name);
+	dev->fm_staging = g_array_new(FALSE, FALSE, sizeof(struct proto_extent));
+	dev->groups = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, group_free);
+	dev->releases = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+	dev->tags = g_hash_table_new_full(tag_hash, tag_equal, NULL, g_free);
+	dev->next_id = 1;
+	dev->spans = g_array_new(FALSE, FALSE, sizeof(struct dcd_span));
+	dev->clips = g_array_new(FALSE, FALSE, sizeof(struct dcd_clip));
+	dev->alloc = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
+	return dev;
+}
+
+void dcd_free(struct dcd *dev)
+{
+	if (!dev)
+		return;
+	for (unsigned h = 0; h < dev->cfg.nhosts; h++) {
+		struct dcd_host *host = &dev->hosts[h];
+
+		dcd_ring_clear(&host->log);
+		dcd_ring_clear(&host->posting);
+		g_queue_clear(&host->groups);	/* the groups belong to dev->groups */
+		g_array_unref(host->staging);
+	}
+	g_free(dev->hosts);
+	for (unsigned i = 0; i < dev->cfg.nregions; i++)
+		extent_map_free(dev->maps[i]);
+	g_array_unref(dev->fm_staging);
+	g_hash_table_destroy(dev->groups);
+	g_hash_table_destroy(dev->releases);
+	g_hash_table_destroy(dev->tags);
+	g_array_unref(dev->spans);
+	g_array_unref(dev->clips);
+	g_array_unref(dev->alloc);
+	g_free(dev);
+}
+
+void dcd_connect_host(struct dcd *dev, unsigned host, const struct proto_host_port *port)
+{
+	g_return_if_fail(dev != NULL && port != NULL && host < dev->cfg.nhosts);
+	g_return_if_fail(port->interrupt && port->record && port->extent && port->region &&
+			 port->done);
+	dev->hosts[host].port = *port;
+	dev->hosts[host].connected = true;
+}
+
+void dcd_connect_fm(struct dcd *dev, const struct proto_fm_port *port)
+{
+	g_return_if_fail(dev != NULL && port != NULL && port->done && port->record);
+	dev->fm = *port;
+	dev->fm_connected = true;
+}
+
+void dcd_mbox_port(struct dcd *dev, unsigned host, struct proto_mbox_port *out)
+{
+	g_return_if_fail(dev != NULL && out != NULL && host < dev->cfg.nhosts);
+	*out = (struct proto_mbox_port){
+		.target = &dev->hosts[host],
+		.command = dcd_on_mbox_command,
+		.range = dcd_on_mbox_range,
+	};
+}
+
+void dcd_fm_api_port(struct dcd *dev, struct proto_fm_api_port *out)
+{
+	g_return_if_fail(dev != NULL && out != NULL);
+	*out = (struct proto_fm_api_port){
+		.target = dev,
+		.command = dcd_on_fm_command,
+		.extent = dcd_on_fm_extent,
+	};
+}
+
+void dcd_set_observer(struct dcd *dev, dcd_observer_fn fn, void *data)
+{
+	g_return_if_fail(dev != NULL);
+	dev->observer = fn;
+	dev->observer_data = data;
+}
+
+uint64_t dcd_extent_count(const struct dcd *dev)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < dev->cfg.nregions; i++)
+		n += extent_map_get_extent_count(dev->maps[i]);
+	/* a sanitize job holds one map entry the host limit does not count */
+	return n - dev->sanitize_jobs;
+}
+
+uint32_t dcd_avail_extents(const struct dcd *dev)
+{
+	uint64_t used = dcd_extent_count(dev);
+
+	return used >= dev->cfg.max_extents ? 0 : (uint32_t)(dev->cfg.max_extents - used);
+}
+
+uint64_t dcd_out_delay(const struct dcd *dev, uint64_t n)
+{
+	uint64_t per = dev->cfg.latency.mbox_per_extent;
+
+	return n && per > UINT64_MAX / n ? UINT64_MAX : per * n;
+}
+
+/* QEMU reports no tag support and passes tags through untracked. */
+bool dcd_tags_tracked(const struct dcd *dev)
+{
+	return dev->cfg.profile == DCD_PROFILE_SPEC;
+}
+
+uint32_t dcd_avail_tags(const struct dcd *dev)
+{
+	guint used = g_hash_table_size(dev->tags);
+
+	if (!dcd_tags_tracked(dev) || used >= dev->cfg.max_tags)
+		return 0;
+	return dev->cfg.max_tags - used;
+}
+
+bool dcd_tag_in_use(const struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE])
+{
+	return g_hash_table_contains(dev->tags, tag);
+}
+
+void dcd_tag_add(struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE], uint64_t bytes)
+{
+	struct dcd_tag *t;
+
+	if (proto_tag_is_zero(tag))
+		return;
+	t = g_hash_table_lookup(dev->tags, tag);
+	if (!t) {
+		t = g_new0(struct dcd_tag, 1);
+		memcpy(t->tag, tag, PROTO_TAG_SIZE);
+		g_hash_table_insert(dev->tags, t->tag, t);
+	}
+	t->bytes += bytes;
+}
+
+void dcd_tag_sub(struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE], uint64_t bytes)
+{
+	struct dcd_tag *t;
+
+	if (proto_tag_is_zero(tag))
+		return;
+	t = g_hash_table_lookup(dev->tags, tag);
+	if (!t || t->bytes < bytes) {
+		sim_fail(dev->k, "'%s': tag accounting went below zero", dev->name);
+		return;
+	}
+	t->bytes -= bytes;
+	if (t->bytes == 0)
+		g_hash_table_remove(dev->tags, tag);
+}
+
+void dcd_note(struct dcd *dev, enum dcd_note_kind kind, unsigned index)
+{
+	struct dcd_note note = { .kind = kind };
+
+	if (!dev->observer)
+		return;
+	if (kind == DCD_NOTE_USAGE) {
+		note.extents = dcd_extent_count(dev);
+		note.tags = g_hash_table_size(dev->tags);
+	} else if (kind == DCD_NOTE_REGION_MAP) {
+		note.region = index;
+	} else {
+		note.host = index;
+	}
+	dev->observer(dev, &note, dev->observer_data);
+}
+
+void dcd_note_usage(struct dcd *dev)
+{
+	dcd_note(dev, DCD_NOTE_USAGE, 0);
+}
+
+int dcd_region_walk(const struct extent_map *map, uint64_t start, uint64_t len,
+		    extent_map_fn fn, void *data)
+{
+	uint64_t base = extent_map_get_base(map);
+	uint64_t end = base + extent_map_get_length(map);
+	uint64_t pos = MAX(start, base);
+	struct extent_entry e;
+
+	if (len <= UINT64_MAX - start)
+		end = MIN(end, start + len);
+	while (pos < end && extent_map_lookup(map, pos, &e)) {
+		int rc = fn(&e, data);
+
+		if (rc)
+			return rc;
+		pos = e.start + e.len;
+	}
+	return 0;
+}
+
+unsigned dcd_get_id(const struct dcd *dev)
+{
+	g_return_val_if_fail(dev != NULL, 0);
+	return dev->id;
+}
+
+const char *dcd_get_name(const struct dcd *dev)
+{
+	g_return_val_if_fail(dev != NULL, NULL);
+	return dev->name;
+}
+
+const struct dcd_config *dcd_get_config(const struct dcd *dev)
+{
+	g_return_val_if_fail(dev != NULL, NULL);
+	return &dev->cfg;
+}
+
+const struct extent_map *dcd_region_map(const struct dcd *dev, unsigned region)
+{
+	g_return_val_if_fail(dev != NULL && region < dev->cfg.nregions, NULL);
+	return dev->maps[region];
+}
+
+void dcd_get_stats(const struct dcd *dev, struct dcd_stats *out)
+{
+	g_return_if_fail(dev != NULL && out != NULL);
+	memset(out, 0, sizeof(*out));
+	out->extents = dcd_extent_count(dev);
+	out->tags = g_hash_table_size(dev->tags);
+	out->pending_groups = g_hash_table_size(dev->groups);
+	out->dead_groups = dev->dead_groups;
+	out->sanitize_jobs = dev->sanitize_jobs;
+	out->records_posted = dev->records_posted;
+	out->records_dropped = dev->records_dropped;
+	out->retries = dev->retries;
+	for (unsigned i = 0; i < dev->cfg.nregions; i++)
+		for (int s = 0; s < EXTENT_STATE_COUNT; s++)
+			out->bytes[s] += extent_map_get_bytes(dev->maps[i], (enum extent_state)s);
+}
+
+static bool in_host_list(const struct extent_entry *e, unsigned host)
+{
+	return (e->attr.state == EXTENT_ACCEPTED || e->attr.state == EXTENT_RELEASING) &&
+	       e->attr.host == (int)host;
+}
+
+struct list_walk {
+	unsigned host;
+	extent_map_fn fn;
+	void *data;
+	uint64_t n;
+};
+
+static int list_visit(const struct extent_entry *e, void *data)
+{
+	struct list_walk *w = data;
+
+	if (!in_host_list(e, w->host))
+		return 0;
+	w->n++;
+	return w->fn ? w->fn(e, w->data) : 0;
+}
+
+int dcd_host_extents_foreach(const struct dcd *dev, unsigned host, extent_map_fn fn,
+			     void *data)
+{
+	struct list_walk w = { .host = host, .fn = fn, .data = data };
+
+	g_return_val_if_fail(dev != NULL && host < dev->cfg.nhosts, 0);
+	for (unsigned i = 0; i < dev->cfg.nregions; i++) {
+		int rc = dcd_region_walk(dev->maps[i], 0, UINT64_MAX, list_visit, &w);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+void dcd_get_host_stats(const struct dcd *dev, unsigned host, struct dcd_host_stats *out)
+{
+	const struct dcd_host *h;
+	struct list_walk w = { .host = host };
+
+	g_return_if_fail(dev != NULL && out != NULL && host < dev->cfg.nhosts);
+	h = &dev->hosts[host];
+	for (unsigned i = 0; i < dev->cfg.nregions; i++)
+		dcd_region_walk(dev->maps[i], 0, UINT64_MAX, list_visit, &w);
+	*out = (struct dcd_host_stats){
+		.log_count = h->log.count,
+		.log_posting = h->posting.count,
+		.overflow = h->overflow,
+		.generation = h->generation,
+		.extents = w.n,
+		.pending_groups = h->groups.length,
+		.mbox_busy = h->busy,
+	};
+}
+
+/* What dcd_check_invariants recounts from the maps. */
+struct audit {
+	const struct dcd *dev;
+	GHashTable *tag_bytes;		/* tag -> uint64 bytes (heap) */
+	GHashTable *release_bytes;	/* id -> uint64 bytes (heap) */
+	uint64_t sanitizing;
+	uint64_t extents;
+	char *problem;
+};
+
+static void audit_add(GHashTable *table, const void *key, size_t key_size, uint64_t bytes)
+{
+	uint64_t *v = g_hash_table_lookup(table, key);
+
+	if (!v) {
+		v = g_new0(uint64_t, 1);
+		g_hash_table_insert(table, g_memdup2(key, key_size), v);
+	}
+	*v += bytes;
+}
+
+static int audit_entry(const struct extent_entry *e, void *data)
+{
+	struct audit *a = data;
+	const struct dcd *dev = a->dev;
+	const struct extent_attr *at = &e->attr;
+	bool hosted = at->host >= 0 && (unsigned)at->host < dev->cfg.nhosts;
+	const struct dcd_group *g;
+	const struct dcd_release *r;
+
+	switch (at->state) {
+	case EXTENT_FREE:
+		return 0;
+	case EXTENT_SANITIZING:
+		a->sanitizing++;
+		return 0;
+	case EXTENT_PENDING:
+		g = g_hash_table_lookup(dev->groups, &at->group);
+		if (!hosted || !g || g->host != (unsigned)at->host)
+			goto unaccounted;
+		break;
+	case EXTENT_ACCEPTED:
+		if (!hosted)
+			goto unaccounted;
+		break;
+	case EXTENT_RELEASING:
+		r = g_hash_table_lookup(dev->releases, &at->group);
+		if (!hosted || !r || r->host != (unsigned)at->host)
+			goto unaccounted;
+		audit_add(a->release_bytes, &at->group, sizeof(at->group), e->len);
+		break;
+	default:
+		goto unaccounted;
+	}
+	a->extents++;
+	if (!proto_tag_is_zero(at->tag))
+		audit_add(a->tag_bytes, at->tag, PROTO_TAG_SIZE, e->len);
+	return 0;
+unaccounted:
+	a->problem = g_strdup_printf("%s entry [%#" PRIx64 ", +%#" PRIx64 ") has host %d group %"
+				     PRIu64 " that no offer or release accounts for",
+				     extent_state_name(at->state), e->start, e->len, at->host,
+				     at->group);
+	return 1;
+}
+
+static char *audit_tables(const struct dcd *dev, struct audit *a)
+{
+	GHashTableIter it;
+	gpointer key, value;
+
+	if (g_hash_table_size(a->tag_bytes) != g_hash_table_size(dev->tags))
+		return g_strdup_printf("%u tags in use, the tag table holds %u",
+				       g_hash_table_size(a->tag_bytes),
+				       g_hash_table_size(dev->tags));
+	g_hash_table_iter_init(&it, dev->tags);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		const struct dcd_tag *t = value;
+		const uint64_t *bytes = g_hash_table_lookup(a->tag_bytes, key);
+
+		if (!bytes || *bytes != t->bytes)
+			return g_strdup("tag bytes disagree with the maps");
+	}
+	g_hash_table_iter_init(&it, dev->releases);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		const struct dcd_release *r = value;
+		const uint64_t *bytes = g_hash_table_lookup(a->release_bytes, key);
+
+		if (!bytes || *bytes != r->bytes)
+			return g_strdup_printf("release %" PRIu64 " counts %" PRIu64
+					       " releasing bytes, the maps %" PRIu64,
+					       r->id, r->bytes, bytes ? *bytes : 0);
+	}
+	if (g_hash_table_size(a->release_bytes) != g_hash_table_size(dev->releases))
+		return g_strdup("a releasing entry names a finished release");
+	return NULL;
+}
+
+static char *audit_hosts(const struct dcd *dev)
+{
+	guint groups = 0;
+
+	for (unsigned h = 0; h < dev->cfg.nhosts; h++) {
+		const struct dcd_host *host = &dev->hosts[h];
+
+		if (host->log.count > dev->cfg.log_capacity)
+			return g_strdup_printf("host %u log holds %u records, capacity %u", h,
+					       host->log.count, dev->cfg.log_capacity);
+		groups += host->groups.length;
+	}
+	if (groups != g_hash_table_size(dev->groups))
+		return g_strdup_printf("host queues hold %u offers, the device %u", groups,
+				       g_hash_table_size(dev->groups));
+	return NULL;
+}
+
+bool dcd_check_invariants(const struct dcd *dev, GError **error)
+{
+	struct audit a = { .dev = dev };
+	char *problem = NULL;
+
+	g_return_val_if_fail(dev != NULL, false);
+	a.tag_bytes = g_hash_table_new_full(tag_hash, tag_equal, g_free, g_free);
+	a.release_bytes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	for (unsigned i = 0; i < dev->cfg.nregions && !problem; i++) {
+		const struct extent_map *map = dev->maps[i];
+		uint64_t sum = 0;
+		GError *map_error = NULL;
+
+		if (!extent_map_check(map, &map_error)) {
+			problem = g_strdup_printf("region %u map: %s", i, map_error->message);
+			g_error_free(map_error);
+			break;
+		}
+		for (int s = 0; s < EXTENT_STATE_COUNT; s++)
+			sum += extent_map_get_bytes(map, (enum extent_state)s);
+		if (sum != extent_map_get_length(map))
+			problem = g_strdup_printf("region %u states add up to %#" PRIx64
+						  " bytes, not %#" PRIx64,
+						  i, sum, extent_map_get_length(map));
+		else if (dcd_region_walk(map, 0, UINT64_MAX, audit_entry, &a))
+			problem = g_strdup_printf("region %u: %s", i, a.problem);
+	}
+	if (!problem && a.sanitizing != dev->sanitize_jobs)
+		problem = g_strdup_printf("%" PRIu64 " sanitizing entries, %" PRIu64 " jobs",
+					  a.sanitizing, dev->sanitize_jobs);
+	if (!problem && a.extents != dcd_extent_count(dev))
+		problem = g_strdup_printf("%" PRIu64 " extents in the maps, %" PRIu64 " counted",
+					  a.extents, dcd_extent_count(dev));
+	if (!problem && a.extents > dev->cfg.max_extents)
+		problem = g_strdup_printf("%" PRIu64 " extents exceed the limit %" PRIu32,
+					  a.extents, dev->cfg.max_extents);
+	if (!problem && dcd_tags_tracked(dev) && g_hash_table_size(dev->tags) > dev->cfg.max_tags)
+		problem = g_strdup_printf("%u tags exceed the limit %" PRIu32,
+					  g_hash_table_size(dev->tags), dev->cfg.max_tags);
+	if (!problem)
+		problem = audit_tables(dev, &a);
+	if (!problem)
+		problem = audit_hosts(dev);
+	g_free(a.problem);
+	g_hash_table_destroy(a.tag_bytes);
+	g_hash_table_destroy(a.release_bytes);
+	if (!problem)
+		return true;
+	g_set_error(error, DCD_ERROR, DCD_ERROR_INVARIANT, "'%s': %s", dev->name, problem);
+	g_free(problem);
+	return false;
+}

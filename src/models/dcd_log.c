@@ -1,0 +1,219 @@
+/* The device's Dynamic Capacity event logs (one per host), the records to
+ * the FM and the sanitize engine.
+ *
+ * A record a command makes goes first into the host's posting queue: the
+ * firmware posts one record at a time, each event_record_post after the
+ * previous, and only then can the host read it.  A record that finds the
+ * log full when it is posted is dropped and counted as an overflow (the
+ * qemu profile's behaviour; under spec only forced-release records can
+ * meet a full log, since the FM command that would overflow it gets Retry
+ * Required).  The interrupt fires when a post takes the log from empty to
+ * non-empty. */
+#include "models/dcd_priv.h"
+
+#include <string.h>
+
+struct sanitize_job {
+	uint64_t start, len;
+	uint64_t request;
+	uint8_t tag[PROTO_TAG_SIZE];
+	uint16_t seq;
+	uint16_t host;
+	uint8_t region;
+};
+
+G_STATIC_ASSERT(sizeof(struct sanitize_job) <= SIM_PAYLOAD_MAX);
+
+void dcd_ring_init(struct dcd_ring *ring, uint32_t cap)
+{
+	ring->slots = g_new0(struct proto_record, cap);
+	ring->cap = cap;
+	ring->head = 0;
+	ring->count = 0;
+}
+
+void dcd_ring_clear(struct dcd_ring *ring)
+{
+	g_free(ring->slots);
+	ring->slots = NULL;
+	ring->cap = ring->head = ring->count = 0;
+}
+
+struct proto_record *dcd_ring_at(const struct dcd_ring *ring, uint32_t i)
+{
+	return &ring->slots[(ring->head + i) % ring->cap];
+}
+
+static void ring_push(struct dcd_ring *ring, const struct proto_record *rec)
+{
+	if (ring->count == ring->cap) {
+		struct proto_record *slots = g_new(struct proto_record, 2 * (size_t)ring->cap);
+
+		for (uint32_t i = 0; i < ring->count; i++)
+			slots[i] = *dcd_ring_at(ring, i);
+		g_free(ring->slots);
+		ring->slots = slots;
+		ring->cap *= 2;
+		ring->head = 0;
+	}
+	*dcd_ring_at(ring, ring->count++) = *rec;
+}
+
+static void ring_pop(struct dcd_ring *ring, struct proto_record *out)
+{
+	if (out)
+		*out = ring->slots[ring->head];
+	ring->head = (ring->head + 1) % ring->cap;
+	ring->count--;
+}
+
+uint32_t dcd_log_room(const struct dcd_host *host)
+{
+	uint64_t used = (uint64_t)host->log.count + host->posting.count;
+	uint32_t cap = host->dev->cfg.log_capacity;
+
+	return used >= cap ? 0 : (uint32_t)(cap - used);
+}
+
+static void record_fill(const struct dcd *dev, struct proto_record *rec, enum proto_event type,
+			unsigned host, bool more, const struct proto_extent *extent,
+			uint64_t request)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->host = (uint16_t)host;
+	rec->type = (uint8_t)type;
+	rec->flags = more ? PROTO_RECORD_MORE : 0;
+	rec->avail_extents = dcd_avail_extents(dev);
+	rec->avail_tags = dcd_avail_tags(dev);
+	if (extent)
+		rec->extent = *extent;
+	rec->sim.request = request;
+}
+
+static void on_post(struct sim *k, void *target, const void *payload)
+{
+	struct dcd_host *host = target;
+	struct dcd *dev = host->dev;
+	struct proto_record rec;
+	bool was_empty = host->log.count == 0;
+
+	(void)payload;
+	ring_pop(&host->posting, &rec);
+	if (host->log.count >= dev->cfg.log_capacity) {
+		host->overflow++;
+		host->overflow_since_empty++;
+		dev->records_dropped++;
+		dcd_note(dev, DCD_NOTE_LOG_OVERFLOW, host->id);
+		return;
+	}
+	rec.handle = host->next_handle++;
+	ring_push(&host->log, &rec);
+	dev->records_posted++;
+	if (was_empty) {
+		struct proto_interrupt irq = { .status = PROTO_EVENT_STATUS_DC };
+
+		sim_schedule(k, dev->cfg.latency.irq_delivery, host->port.interrupt,
+			     host->port.target, &irq, sizeof(irq));
+	}
+}
+
+void dcd_log_post(struct dcd_host *host, enum proto_event type, bool more, uint8_t region,
+		  const struct proto_extent *extent, uint64_t request)
+{
+	struct dcd *dev = host->dev;
+	struct proto_record rec;
+	uint64_t at;
+
+	record_fill(dev, &rec, type, host->id, more, extent, request);
+	rec.region = region;
+	ring_push(&host->posting, &rec);
+	at = MAX(sim_now(dev->k), host->post_free_at) + dev->cfg.latency.event_record_post;
+	host->post_free_at = at;
+	sim_schedule_at(dev->k, at, on_post, host, NULL, 0);
+}
+
+void dcd_fm_record(struct dcd *dev, enum proto_event type, unsigned host, bool more,
+		   const struct proto_extent *extent, uint64_t request)
+{
+	struct proto_record rec;
+
+	/* a device may run without an FM (host-only setups): nobody listens */
+	if (!dev->fm_connected)
+		return;
+	record_fill(dev, &rec, type, host, more, extent, request);
+	sim_schedule(dev->k, dev->cfg.latency.event_record_post + dev->cfg.latency.irq_delivery,
+		     dev->fm.record, dev->fm.target, &rec, sizeof(rec));
+}
+
+static void on_sanitized(struct sim *k, void *target, const void *payload)
+{
+	struct dcd *dev = target;
+	const struct sanitize_job *job = payload;
+	struct extent_attr free_attr;
+	struct proto_extent ext = { .start = job->start, .len = job->len, .seq = job->seq };
+
+	(void)k;
+	extent_attr_init(&free_attr, EXTENT_FREE);
+	extent_map_set(dev->maps[job->region], job->start, job->len, &free_attr);
+	dev->sanitize_jobs--;
+	memcpy(ext.tag, job->tag, PROTO_TAG_SIZE);
+	dcd_fm_record(dev, PROTO_EVENT_CAPACITY_RELEASED, job->host, false, &ext, job->request);
+	dcd_note_usage(dev);
+}
+
+void dcd_sanitize(struct dcd *dev, unsigned region, unsigned host, uint64_t start,
+		  uint64_t len, const struct extent_attr *attr, uint64_t request)
+{
+	struct sanitize_job job = {
+		.start = start,
+		.len = len,
+		.request = request,
+		.seq = attr->seq,
+		.host = (uint16_t)host,
+		.region = (uint8_t)region,
+	};
+	struct extent_attr busy;
+	uint64_t at;
+
+	memcpy(job.tag, attr->tag, PROTO_TAG_SIZE);
+	extent_attr_init(&busy, EXTENT_SANITIZING);
+	extent_map_set(dev->maps[region], start, len, &busy);
+	dev->sanitize_jobs++;
+	at = MAX(sim_now(dev->k), dev->sanitize_free_at) +
+	     latency_per_gib(dev->cfg.latency.sanitize_per_gib, len);
+	dev->sanitize_free_at = at;
+	sim_schedule_at(dev->k, at, on_sanitized, dev, &job, sizeof(job));
+}
+
+uint64_t dcd_log_get(struct dcd_host *host, uint32_t max, struct proto_mbox_done *done)
+{
+	uint32_t n = MIN(host->log.count, max);
+	uint64_t delay = dcd_out_delay(host->dev, n);
+
+	for (uint32_t i = 0; i < n; i++)
+		sim_schedule(host->dev->k, delay, host->port.record, host->port.target,
+			     dcd_ring_at(&host->log, i), sizeof(struct proto_record));
+	done->count = n;
+	done->flags = 0;
+	if (host->log.count > n)
+		done->flags |= PROTO_EVENTS_MORE;
+	if (host->overflow_since_empty) {
+		done->flags |= PROTO_EVENTS_OVERFLOW;
+		done->overflow = (uint16_t)MIN(host->overflow_since_empty, UINT16_MAX);
+	}
+	return delay;
+}
+
+/* Clear Event Records names the handles of the oldest records, in order
+ * (as QEMU insists); they are consecutive, so the first handle and the
+ * count name them. */
+enum proto_rc dcd_log_clear(struct dcd_host *host, uint16_t handle, uint32_t count)
+{
+	if (count == 0 || count > host->log.count || dcd_ring_at(&host->log, 0)->handle != handle)
+		return PROTO_RC_INVALID_INPUT;
+	while (count--)
+		ring_pop(&host->log, NULL);
+	if (host->log.count == 0)
+		host->overflow_since_empty = 0;
+	return PROTO_RC_SUCCESS;
+}

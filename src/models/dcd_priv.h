@@ -1,0 +1,160 @@
+/* Internals of the device model shared by dcd.c (configuration, wiring,
+ * observers), dcd_log.c (event logs, records, sanitize engine) and
+ * dcd_cmd.c (commands).  Not a public header: nothing outside those files
+ * includes it. */
+#ifndef DCDSIM_MODELS_DCD_PRIV_H
+#define DCDSIM_MODELS_DCD_PRIV_H
+
+#include "models/dcd.h"
+
+/* A FIFO of records that grows when full (it only grows while a qemu log
+ * drops or forced records pile up, so it stays small). */
+struct dcd_ring {
+	struct proto_record *slots;
+	uint32_t cap, head, count;
+};
+
+/* An offer: the extents of one Initiate DC Add to one host, one More
+ * chain.  Its pending map entries carry its id as their group. */
+struct dcd_group {
+	uint64_t id;
+	unsigned host;
+	uint64_t request;
+	bool dead;		/* a forced release removed some of it */
+	GArray *offered;	/* struct dcd_span, as offered */
+};
+
+/* A non-forced Initiate DC Release: its releasing map entries carry its
+ * id as their group until the host releases them. */
+struct dcd_release {
+	uint64_t id;
+	unsigned host;
+	uint64_t request;
+	bool sanitize;
+	uint64_t bytes;		/* still releasing under this id */
+};
+
+struct dcd_tag {
+	uint8_t tag[PROTO_TAG_SIZE];
+	uint64_t bytes;		/* pending, accepted or releasing */
+};
+
+struct dcd_host {
+	struct dcd *dev;
+	unsigned id;
+	bool connected;
+	struct proto_host_port port;
+	/* event log */
+	struct dcd_ring log;		/* readable */
+	struct dcd_ring posting;	/* made, not yet readable */
+	uint64_t post_free_at;		/* firmware posts one record at a time */
+	uint16_t next_handle;
+	uint32_t overflow_since_empty;
+	uint64_t overflow;
+	/* extent list */
+	uint32_t generation;
+	GQueue groups;			/* struct dcd_group *, oldest first */
+	/* mailbox */
+	bool busy;
+	struct proto_mbox_cmd cmd;
+	GArray *staging;		/* struct proto_range */
+};
+
+/* A DPA range inside one region, with the index of the list entry it came
+ * from (for the tag of a prescriptive extent). */
+struct dcd_span {
+	uint64_t start, len;
+	uint32_t region;
+	uint32_t index;
+};
+
+/* The part of one map entry that one span covers, with the entry's
+ * attributes: what a command changes, piece by piece. */
+struct dcd_clip {
+	uint64_t start, len;
+	uint32_t region;
+	uint32_t span;			/* index in the span list */
+	uint64_t entry_start, entry_len;
+	struct extent_attr attr;	/* of the entry before the change */
+};
+
+struct dcd {
+	struct sim *k;
+	unsigned id;
+	char name[16];
+	struct dcd_config cfg;
+	struct extent_map *maps[DCD_REGIONS_MAX];
+	struct dcd_host *hosts;
+	struct sim_rng *rng;
+	bool fm_connected;
+	struct proto_fm_port fm;
+	/* FM API */
+	bool fm_busy;
+	struct proto_fm_cmd fm_cmd;
+	GArray *fm_staging;		/* struct proto_extent */
+	/* offers, releases and tags by id */
+	GHashTable *groups;		/* uint64 id -> struct dcd_group */
+	GHashTable *releases;		/* uint64 id -> struct dcd_release */
+	GHashTable *tags;		/* tag bytes -> struct dcd_tag */
+	uint64_t next_id;
+	uint64_t dead_groups;
+	/* sanitize engine */
+	uint64_t sanitize_free_at;
+	uint64_t sanitize_jobs;
+	/* counters */
+	uint64_t records_posted, records_dropped, retries;
+	dcd_observer_fn observer;
+	void *observer_data;
+	/* scratch, reused by every command */
+	GArray *spans;			/* struct dcd_span */
+	GArray *clips;			/* struct dcd_clip */
+	GArray *alloc;			/* struct extent_range */
+};
+
+/* dcd.c */
+uint64_t dcd_extent_count(const struct dcd *dev);
+uint32_t dcd_avail_extents(const struct dcd *dev);
+uint32_t dcd_avail_tags(const struct dcd *dev);
+bool dcd_tags_tracked(const struct dcd *dev);
+/* Mailbox time for N output entries. */
+uint64_t dcd_out_delay(const struct dcd *dev, uint64_t n);
+void dcd_tag_add(struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE], uint64_t bytes);
+void dcd_tag_sub(struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE], uint64_t bytes);
+bool dcd_tag_in_use(const struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE]);
+void dcd_note_usage(struct dcd *dev);
+/* INDEX is the region for DCD_NOTE_REGION_MAP, else the host. */
+void dcd_note(struct dcd *dev, enum dcd_note_kind kind, unsigned index);
+/* Calls FN for each entry of REGION overlapping [START, START + LEN), in
+ * address order, through lookups only (so const maps can be walked). */
+int dcd_region_walk(const struct extent_map *map, uint64_t start, uint64_t len,
+		    extent_map_fn fn, void *data);
+
+/* dcd_log.c */
+void dcd_ring_init(struct dcd_ring *ring, uint32_t cap);
+void dcd_ring_clear(struct dcd_ring *ring);
+struct proto_record *dcd_ring_at(const struct dcd_ring *ring, uint32_t i);
+/* Free log slots a new chain may take under the spec profile. */
+uint32_t dcd_log_room(const struct dcd_host *host);
+/* Queues a record for HOST's log: it becomes readable after the posting
+ * time, or is dropped then if the log is full. */
+void dcd_log_post(struct dcd_host *host, enum proto_event type, bool more, uint8_t region,
+		  const struct proto_extent *extent, uint64_t request);
+/* Sends an 04h or 05h record to the FM. */
+void dcd_fm_record(struct dcd *dev, enum proto_event type, unsigned host, bool more,
+		   const struct proto_extent *extent, uint64_t request);
+/* Hands [START, START + LEN) of REGION, just released by HOST, to the
+ * sanitize engine; the 05h record follows when it is free again. */
+void dcd_sanitize(struct dcd *dev, unsigned region, unsigned host, uint64_t start,
+		  uint64_t len, const struct extent_attr *attr, uint64_t request);
+/* Get Event Records: sends up to MAX records to HOST and fills DONE;
+ * returns the delay the records went out with, for the completion. */
+uint64_t dcd_log_get(struct dcd_host *host, uint32_t max, struct proto_mbox_done *done);
+enum proto_rc dcd_log_clear(struct dcd_host *host, uint16_t handle, uint32_t count);
+
+/* dcd_cmd.c */
+void dcd_on_mbox_command(struct sim *k, void *target, const void *payload);
+void dcd_on_mbox_range(struct sim *k, void *target, const void *payload);
+void dcd_on_fm_command(struct sim *k, void *target, const void *payload);
+void dcd_on_fm_extent(struct sim *k, void *target, const void *payload);
+
+#endif

@@ -1,0 +1,1257 @@
+/* The fabric manager.  Requests become commands, one queue per device
+ * (the FM API takes one command at a time); completions and the devices'
+ * 04h/05h records move each request on and keep the FM's shadow maps in
+ * step.  A request stays allocated while commands of it are queued or
+ * waiting to be retried, and an add that got capacity stays as a grant
+ * until a release by its id has finished. */
+#include "models/fm.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+struct fm_device {
+	struct fm *fm;
+	unsigned id;
+	struct dcd_config cfg;
+	struct proto_fm_api_port port;
+	struct extent_map *shadow[DCD_REGIONS_MAX];
+	GQueue queue;		/* struct fm_cmd *: the head is in flight when busy */
+	bool busy;
+};
+
+struct fm_host {
+	unsigned id;
+	unsigned ways;
+	struct fm_device *devices[FM_WAYS_MAX];
+};
+
+/* What a request asks of one device. */
+struct fm_part {
+	struct fm_device *dev;
+	GArray *ranges;		/* struct extent_range.  add: offered when the FM
+				 * prescribed, else accepted; release: still
+				 * to be released */
+	uint64_t bytes;		/* accepted or released */
+	bool prescribed;	/* add: the FM chose the DPA */
+	bool tag_based;		/* release: first command by tag */
+	bool started;		/* a command of this part succeeded */
+	bool closed;		/* answered, released or failed */
+	enum proto_rc rc;	/* the refusal that closed it */
+	enum proto_cause cause;
+};
+
+struct fm_request {
+	struct fm *fm;
+	uint64_t id;
+	bool finished;
+	bool grant;		/* an add a release by id may still name */
+	unsigned host;
+	uint8_t region;
+	uint8_t tag[PROTO_TAG_SIZE];
+	uint64_t block_size;	/* region requests */
+	bool sanitize;		/* region requests */
+	uint64_t add_id;	/* releases by add: the grant being released */
+	struct fm_report report;
+	unsigned nparts;
+	struct fm_part parts[FM_WAYS_MAX];
+	unsigned live_cmds;	/* queued, in flight or waiting to retry */
+	GPtrArray *cmds;	/* struct fm_cmd *, every one made, owned */
+	uint64_t timer;
+};
+
+struct fm_cmd {
+	struct fm_request *req;
+	unsigned part;
+	struct proto_fm_cmd cmd;
+	GArray *extents;	/* struct proto_extent */
+	uint32_t retries;
+};
+
+struct fm {
+	struct sim *k;
+	struct fm_config cfg;
+	struct sim_rng *rng;
+	GHashTable *devices;	/* id -> struct fm_device */
+	GHashTable *hosts;	/* id -> struct fm_host */
+	GHashTable *requests;	/* id -> struct fm_request */
+	GQueue releases;	/* active release requests */
+	fm_observer_fn observer;
+	void *observer_data;
+	struct fm_stats stats;
+	GArray *alloc;		/* struct extent_range, scratch */
+};
+
+G_DEFINE_QUARK(dcdsim-fm-error-quark, fm_error)
+
+static const struct extent_range *range_at(const GArray *ranges, guint i)
+{
+	return &g_array_index(ranges, struct extent_range, i);
+}
+
+static const char *const kind_names[] = { "add", "release", "region" };
+static const char *const outcome_names[] = {
+	"done", "partial", "rejected", "blocked", "failed", "forced", "timeout",
+};
+
+G_STATIC_ASSERT(G_N_ELEMENTS(kind_names) == FM_REQUEST_KIND_COUNT);
+G_STATIC_ASSERT(G_N_ELEMENTS(outcome_names) == FM_OUTCOME_COUNT);
+G_STATIC_ASSERT(sizeof(struct fm_add_request) <= SIM_PAYLOAD_MAX);
+G_STATIC_ASSERT(sizeof(struct fm_release_request) <= SIM_PAYLOAD_MAX);
+G_STATIC_ASSERT(sizeof(struct fm_region_request) <= SIM_PAYLOAD_MAX);
+
+const char *fm_request_kind_name(enum fm_request_kind kind)
+{
+	return (unsigned)kind < FM_REQUEST_KIND_COUNT ? kind_names[kind] : "unknown";
+}
+
+const char *fm_outcome_name(enum fm_outcome outcome)
+{
+	return (unsigned)outcome < FM_OUTCOME_COUNT ? outcome_names[outcome] : "unknown";
+}
+
+void fm_config_init(struct fm_config *cfg)
+{
+	g_return_if_fail(cfg != NULL);
+	*cfg = (struct fm_config){
+		.alloc_policy = EXTENT_ALLOC_FIRST_FIT,
+		.max_extents_per_add = 8,
+		.retry_backoff = UINT64_C(100000),
+		.retry_backoff_max = UINT64_C(10000000),
+		.retry_max = 8,
+		.release_timeout = UINT64_C(1000000000),
+		.release_reissue_max = 2,
+		.release_force = true,
+		.release_sanitize = false,
+	};
+}
+
+bool fm_config_validate(const struct fm_config *cfg, GError **error)
+{
+	const char *rule = NULL;
+
+	g_return_val_if_fail(cfg != NULL, false);
+	if ((unsigned)cfg->alloc_policy > EXTENT_ALLOC_RANDOM)
+		rule = "unknown allocation policy";
+	else if (cfg->max_extents_per_add == 0)
+		rule = "extents per add is zero";
+	else if (cfg->retry_backoff > cfg->retry_backoff_max)
+		rule = "retry backoff exceeds its maximum";
+	else if (cfg->release_timeout == 0)
+		rule = "release timeout is zero";
+	if (!rule)
+		return true;
+	g_set_error(error, FM_ERROR, FM_ERROR_CONFIG, "fm configuration: %s", rule);
+	return false;
+}
+
+static void cmd_free(gpointer data)
+{
+	struct fm_cmd *cmd = data;
+
+	if (cmd->extents)
+		g_array_unref(cmd->extents);
+	g_free(cmd);
+}
+
+static void request_free(gpointer data)
+{
+	struct fm_request *req = data;
+
+	for (unsigned p = 0; p < req->nparts; p++)
+		if (req->parts[p].ranges)
+			g_array_unref(req->parts[p].ranges);
+	g_ptr_array_unref(req->cmds);
+	g_free(req);
+}
+
+static void device_free(gpointer data)
+{
+	struct fm_device *dev = data;
+
+	for (unsigned i = 0; i < dev->cfg.nregions; i++)
+		extent_map_free(dev->shadow[i]);
+	g_queue_clear(&dev->queue);	/* the commands belong to their requests */
+	g_free(dev);
+}
+
+struct fm *fm_new(struct sim *k, const struct fm_config *cfg, GError **error)
+{
+	struct fm *fm;
+
+	g_return_val_if_fail(k != NULL && cfg != NULL, NULL);
+	if (!fm_config_validate(cfg, error))
+		return NULL;
+	fm = g_new0(struct fm, 1);
+	fm->k = k;
+	fm->cfg = *cfg;
+	fm->rng = sim_stream(k, "fm");
+	fm->devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, device_free);
+	fm->hosts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	fm->requests = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, request_free);
+	g_queue_init(&fm->releases);
+	fm->alloc = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
+	return fm;
+}
+
+void fm_free(struct fm *fm)
+{
+	if (!fm)
+		return;
+	g_queue_clear(&fm->releases);
+	g_hash_table_destroy(fm->requests);
+	g_hash_table_destroy(fm->devices);
+	g_hash_table_destroy(fm->hosts);
+	g_array_unref(fm->alloc);
+	g_free(fm);
+}
+
+static struct fm_device *device_of(const struct fm *fm, unsigned id)
+{
+	return g_hash_table_lookup(fm->devices, GUINT_TO_POINTER(id));
+}
+
+bool fm_add_device(struct fm *fm, unsigned device, const struct dcd_config *cfg,
+		   const struct proto_fm_api_port *port, GError **error)
+{
+	struct fm_device *dev;
+
+	g_return_val_if_fail(fm != NULL && cfg != NULL && port != NULL, false);
+	if (device_of(fm, device)) {
+		g_set_error(error, FM_ERROR, FM_ERROR_CONFIG, "fm: device %u added twice", device);
+		return false;
+	}
+	if (!dcd_config_validate(cfg, error))
+		return false;
+	dev = g_new0(struct fm_device, 1);
+	dev->fm = fm;
+	dev->id = device;
+	dev->cfg = *cfg;
+	dev->port = *port;
+	g_queue_init(&dev->queue);
+	for (unsigned i = 0; i < cfg->nregions; i++)
+		dev->shadow[i] = extent_map_new(cfg->regions[i].base, cfg->regions[i].len,
+						cfg->regions[i].block_size);
+	g_hash_table_insert(fm->devices, GUINT_TO_POINTER(device), dev);
+	return true;
+}
+
+static void on_done(struct sim *k, void *target, const void *payload);
+static void on_record(struct sim *k, void *target, const void *payload);
+static void on_add(struct sim *k, void *target, const void *payload);
+static void on_release(struct sim *k, void *target, const void *payload);
+static void on_region(struct sim *k, void *target, const void *payload);
+
+void fm_device_port(struct fm *fm, unsigned device, struct proto_fm_port *out)
+{
+	struct fm_device *dev;
+
+	g_return_if_fail(fm != NULL && out != NULL);
+	dev = device_of(fm, device);
+	g_return_if_fail(dev != NULL);
+	*out = (struct proto_fm_port){ .target = dev, .done = on_done, .record = on_record };
+}
+
+static bool same_geometry(const struct dcd_config *a, const struct dcd_config *b)
+{
+	if (a->nregions != b->nregions)
+		return false;
+	for (unsigned i = 0; i < a->nregions; i++)
+		if (a->regions[i].len != b->regions[i].len ||
+		    a->regions[i].block_size != b->regions[i].block_size)
+			return false;
+	return true;
+}
+
+bool fm_add_host(struct fm *fm, unsigned host, const unsigned *devices, unsigned ways,
+		 GError **error)
+{
+	struct fm_host *h;
+	const char *rule = NULL;
+
+	g_return_val_if_fail(fm != NULL && (devices != NULL || ways == 0), false);
+	if (g_hash_table_contains(fm->hosts, GUINT_TO_POINTER(host)))
+		rule = "is added twice";
+	else if (ways == 0 || ways > FM_WAYS_MAX)
+		rule = "interleave ways are not 1..16";
+	for (unsigned p = 0; p < ways && !rule; p++) {
+		struct fm_device *dev = device_of(fm, devices[p]);
+
+		if (!dev)
+			rule = "names a device the fm does not know";
+		else if (host >= dev->cfg.nhosts)
+			rule = "is not a host of one of its devices";
+		else if (!same_geometry(&dev->cfg, &device_of(fm, devices[0])->cfg))
+			rule = "interleaves devices whose regions differ in length or block size";
+		for (unsigned q = 0; q < p && !rule; q++)
+			if (devices[q] == devices[p])
+				rule = "names a device twice";
+	}
+	if (rule) {
+		g_set_error(error, FM_ERROR, FM_ERROR_CONFIG, "fm: host %u %s", host, rule);
+		return false;
+	}
+	h = g_new0(struct fm_host, 1);
+	h->id = host;
+	h->ways = ways;
+	for (unsigned p = 0; p < ways; p++)
+		h->devices[p] = device_of(fm, devices[p]);
+	g_hash_table_insert(fm->hosts, GUINT_TO_POINTER(host), h);
+	return true;
+}
+
+void fm_request_port(struct fm *fm, struct fm_request_port *out)
+{
+	g_return_if_fail(fm != NULL && out != NULL);
+	*out = (struct fm_request_port){
+		.target = fm,
+		.add = on_add,
+		.release = on_release,
+		.region = on_region,
+	};
+}
+
+void fm_set_observer(struct fm *fm, fm_observer_fn fn, void *data)
+{
+	g_return_if_fail(fm != NULL);
+	fm->observer = fn;
+	fm->observer_data = data;
+}
+
+void fm_get_stats(const struct fm *fm, struct fm_stats *out)
+{
+	g_return_if_fail(fm != NULL && out != NULL);
+	*out = fm->stats;
+}
+
+const struct extent_map *fm_shadow_map(const struct fm *fm, unsigned device, unsigned region)
+{
+	const struct fm_device *dev;
+
+	g_return_val_if_fail(fm != NULL, NULL);
+	dev = device_of(fm, device);
+	return dev && region < dev->cfg.nregions ? dev->shadow[region] : NULL;
+}
+
+/* ---- requests and commands ------------------------------------------ */
+
+static void request_maybe_free(struct fm_request *req)
+{
+	if (req->finished && req->live_cmds == 0 && !req->grant)
+		g_hash_table_remove(req->fm->requests, &req->id);
+}
+
+static struct fm_request *request_new(struct fm *fm, uint64_t id, enum fm_request_kind kind)
+{
+	struct fm_request *req;
+
+	if (id == 0 || g_hash_table_contains(fm->requests, &id)) {
+		sim_fail(fm->k, "fm: request id %" PRIu64 " is %s", id, id ? "reused" : "zero");
+		return NULL;
+	}
+	req = g_new0(struct fm_request, 1);
+	req->fm = fm;
+	req->id = id;
+	req->cmds = g_ptr_array_new_with_free_func(cmd_free);
+	req->report.id = id;
+	req->report.kind = kind;
+	req->report.t_arrival = sim_now(fm->k);
+	g_hash_table_insert(fm->requests, &req->id, req);
+	fm->stats.requests[kind]++;
+	fm->stats.active++;
+	return req;
+}
+
+static void request_finish(struct fm_request *req, enum fm_outcome outcome)
+{
+	struct fm *fm = req->fm;
+
+	req->finished = true;
+	req->report.outcome = outcome;
+	req->report.t_done = sim_now(fm->k);
+	sim_cancel(fm->k, req->timer);
+	req->timer = SIM_HANDLE_NONE;
+	if (req->report.kind == FM_REQUEST_RELEASE)
+		g_queue_remove(&fm->releases, req);
+	fm->stats.active--;
+	fm->stats.outcomes[outcome]++;
+	if (outcome == FM_OUTCOME_BLOCKED)
+		fm->stats.blocked[req->report.cause]++;
+	if (fm->observer)
+		fm->observer(&req->report, fm->observer_data);
+	request_maybe_free(req);
+}
+
+static void request_fail(struct fm_request *req, enum proto_rc rc)
+{
+	req->report.rc = rc;
+	request_finish(req, FM_OUTCOME_FAILED);
+}
+
+static void request_block(struct fm_request *req, enum proto_cause cause)
+{
+	req->report.cause = cause;
+	request_finish(req, FM_OUTCOME_BLOCKED);
+}
+
+static struct fm_cmd *cmd_new(struct fm_request *req, unsigned part, enum proto_opcode op)
+{
+	struct fm_cmd *cmd = g_new0(struct fm_cmd, 1);
+
+	cmd->req = req;
+	cmd->part = part;
+	cmd->cmd.opcode = (uint16_t)op;
+	cmd->cmd.host = (uint16_t)req->host;
+	cmd->cmd.region = req->region;
+	cmd->cmd.sim.request = req->id;
+	g_ptr_array_add(req->cmds, cmd);
+	return cmd;
+}
+
+static void cmd_add_extent(struct fm_cmd *cmd, uint64_t start, uint64_t len,
+			   const uint8_t tag[PROTO_TAG_SIZE])
+{
+	struct proto_extent ext = { .start = start, .len = len };
+
+	if (!cmd->extents)
+		cmd->extents = g_array_new(FALSE, FALSE, sizeof(struct proto_extent));
+	memcpy(ext.tag, tag, PROTO_TAG_SIZE);
+	g_array_append_val(cmd->extents, ext);
+}
+
+/* Drops queued commands of finished requests, then sends the head. */
+static void device_pump(struct fm_device *dev)
+{
+	struct fm *fm = dev->fm;
+	struct fm_cmd *cmd;
+
+	if (dev->busy)
+		return;
+	while ((cmd = g_queue_peek_head(&dev->queue)) && cmd->req->finished) {
+		g_queue_pop_head(&dev->queue);
+		cmd->req->live_cmds--;
+		request_maybe_free(cmd->req);
+	}
+	if (!cmd)
+		return;
+	dev->busy = true;
+	fm->stats.commands++;
+	if (!cmd->req->report.t_sent)
+		cmd->req->report.t_sent = sim_now(fm->k);
+	proto_fm_api_send(fm->k, &dev->port, &cmd->cmd,
+			  cmd->extents ? (const struct proto_extent *)cmd->extents->data : NULL,
+			  cmd->extents ? cmd->extents->len : 0);
+}
+
+static void cmd_queue(struct fm_cmd *cmd)
+{
+	struct fm_device *dev = cmd->req->parts[cmd->part].dev;
+
+	g_queue_push_tail(&dev->queue, cmd);
+	device_pump(dev);
+}
+
+static void cmd_submit(struct fm_cmd *cmd)
+{
+	cmd->req->live_cmds++;
+	cmd_queue(cmd);
+}
+
+static void on_retry(struct sim *k, void *target, const void *payload)
+{
+	struct fm_cmd *cmd;
+
+	(void)k;
+	(void)target;
+	memcpy(&cmd, payload, sizeof(cmd));
+	cmd_queue(cmd);
+}
+
+static uint64_t backoff(const struct fm_config *cfg, uint32_t retry)
+{
+	uint64_t d = cfg->retry_backoff;
+
+	for (uint32_t i = 1; i < retry && d < cfg->retry_backoff_max; i++)
+		d = d > cfg->retry_backoff_max / 2 ? cfg->retry_backoff_max : 2 * d;
+	return MIN(d, cfg->retry_backoff_max);
+}
+
+static int region_of(const struct fm_device *dev, uint64_t dpa)
+{
+	for (unsigned i = 0; i < dev->cfg.nregions; i++) {
+		const struct dcd_region_config *r = &dev->cfg.regions[i];
+
+		if (dpa >= r->base && dpa - r->base < r->len)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void shadow_set(struct fm_device *dev, uint64_t start, uint64_t len,
+		       const struct extent_attr *attr)
+{
+	int r = region_of(dev, start);
+
+	if (r < 0 || extent_map_set(dev->shadow[r], start, len, attr) != EXTENT_MAP_OK)
+		sim_fail(dev->fm->k, "fm: device %u reported [%#" PRIx64 ", +%#" PRIx64
+			 ") outside its regions", dev->id, start, len);
+}
+
+struct shadow_walk {
+	GArray *out;			/* struct extent_range */
+	int host;
+	uint64_t group;			/* 0: any */
+	const uint8_t *tag;		/* NULL: any */
+	bool pending;			/* take pending entries too */
+	bool accepted;
+	uint64_t lo, hi;		/* clip */
+};
+
+static int shadow_visit(const struct extent_entry *e, void *data)
+{
+	struct shadow_walk *w = data;
+	const struct extent_attr *at = &e->attr;
+	struct extent_range r;
+	bool state = (w->accepted && at->state == EXTENT_ACCEPTED) ||
+		     (w->pending && at->state == EXTENT_PENDING);
+
+	if (!state || at->host != w->host || (w->group && at->group != w->group) ||
+	    (w->tag && !proto_tag_equal(at->tag, w->tag)))
+		return 0;
+	r.start = MAX(e->start, w->lo);
+	r.len = MIN(e->start + e->len, w->hi) - r.start;
+	g_array_append_val(w->out, r);
+	return 0;
+}
+
+/* Appends to W->out the entries of REGION of DEV that W selects, within
+ * [START, START + LEN). */
+static void shadow_collect(struct fm_device *dev, unsigned region, uint64_t start, uint64_t len,
+			   struct shadow_walk *w)
+{
+	w->lo = start;
+	w->hi = start + len;
+	extent_map_foreach(dev->shadow[region], start, len, shadow_visit, w);
+}
+
+/* An unanswered or refused offer: the DPA the FM reserved for it is free
+ * again, unless a record has told otherwise meanwhile. */
+static void shadow_release_pending(struct fm_request *req, struct fm_part *part)
+{
+	struct shadow_walk w = {
+		.out = req->fm->alloc, .host = (int)req->host, .group = req->id, .pending = true,
+	};
+	struct extent_attr free_attr;
+
+	if (!part->prescribed)
+		return;
+	g_array_set_size(w.out, 0);
+	for (guint i = 0; i < part->ranges->len; i++) {
+		const struct extent_range *r = range_at(part->ranges, i);
+
+		shadow_collect(part->dev, req->region, r->start, r->len, &w);
+	}
+	extent_attr_init(&free_attr, EXTENT_FREE);
+	for (guint i = 0; i < w.out->len; i++) {
+		const struct extent_range *r = range_at(w.out, i);
+
+		shadow_set(part->dev, r->start, r->len, &free_attr);
+	}
+}
+
+static bool parts_all(const struct fm_request *req, bool closed)
+{
+	for (unsigned p = 0; p < req->nparts; p++)
+		if (closed ? !req->parts[p].closed : !req->parts[p].started)
+			return false;
+	return true;
+}
+
+static struct fm_part *part_of(struct fm_request *req, const struct fm_device *dev)
+{
+	for (unsigned p = 0; p < req->nparts; p++)
+		if (req->parts[p].dev == dev)
+			return &req->parts[p];
+	return NULL;
+}
+
+/* ---- adds ------------------------------------------------------------ */
+
+static enum proto_cause alloc_cause(enum extent_map_status st)
+{
+	return st == EXTENT_MAP_ERR_NO_SPACE ? PROTO_CAUSE_NO_CAPACITY : PROTO_CAUSE_NO_CONTIGUOUS;
+}
+
+struct mask_walk {
+	struct extent_map *scratch;
+	uint64_t shift_from, shift_to;
+};
+
+static int mask_visit(const struct extent_entry *e, void *data)
+{
+	struct mask_walk *w = data;
+	struct extent_attr busy;
+
+	if (e->attr.state == EXTENT_FREE)
+		return 0;
+	extent_attr_init(&busy, EXTENT_ACCEPTED);
+	extent_map_set(w->scratch, e->start - w->shift_from + w->shift_to, e->len, &busy);
+	return 0;
+}
+
+/* Chooses DPA for every part of an add the FM prescribes: with one way in
+ * the device's shadow, with more in the intersection of the shadows (a
+ * scratch map of the first device's region where any device's used DPA is
+ * marked), so that every part sits at the same region offset. */
+static enum proto_cause add_choose(struct fm_request *req, uint64_t part_size, bool contiguous)
+{
+	struct fm *fm = req->fm;
+	struct fm_device *first = req->parts[0].dev;
+	const struct dcd_region_config *r0 = &first->cfg.regions[req->region];
+	struct extent_map *map = first->shadow[req->region], *scratch = NULL;
+	uint32_t max = contiguous ? 1 : fm->cfg.max_extents_per_add;
+	uint64_t random = 0;
+	enum extent_map_status st;
+
+	for (unsigned p = 0; p < req->nparts; p++) {
+		const struct dcd_config *c = &req->parts[p].dev->cfg;
+
+		max = MIN(max, proto_payload_fm_extents(c->payload_size));
+		if (c->profile == DCD_PROFILE_SPEC)
+			max = MIN(max, c->log_capacity);
+	}
+	if (req->nparts > 1) {
+		scratch = extent_map_new(r0->base, r0->len, r0->block_size);
+		for (unsigned p = 0; p < req->nparts; p++) {
+			struct fm_device *dev = req->parts[p].dev;
+			struct mask_walk w = {
+				.scratch = scratch,
+				.shift_from = dev->cfg.regions[req->region].base,
+				.shift_to = r0->base,
+			};
+
+			extent_map_foreach(dev->shadow[req->region], 0, UINT64_MAX, mask_visit, &w);
+		}
+		map = scratch;
+	}
+	if (fm->cfg.alloc_policy == EXTENT_ALLOC_RANDOM)
+		random = sim_rng_next(fm->rng);
+	g_array_set_size(fm->alloc, 0);
+	st = extent_map_alloc(map, fm->cfg.alloc_policy, part_size, max, random, fm->alloc);
+	extent_map_free(scratch);
+	if (st != EXTENT_MAP_OK)
+		return alloc_cause(st);
+	for (unsigned p = 0; p < req->nparts; p++) {
+		struct fm_part *part = &req->parts[p];
+		uint64_t base = part->dev->cfg.regions[req->region].base;
+		struct extent_attr attr;
+
+		extent_attr_init(&attr, EXTENT_PENDING);
+		attr.host = (int)req->host;
+		attr.group = req->id;
+		memcpy(attr.tag, req->tag, PROTO_TAG_SIZE);
+		part->prescribed = true;
+		for (guint i = 0; i < fm->alloc->len; i++) {
+			struct extent_range r = *range_at(fm->alloc, i);
+
+			r.start = r.start - r0->base + base;
+			g_array_append_val(part->ranges, r);
+			shadow_set(part->dev, r.start, r.len, &attr);
+		}
+	}
+	return PROTO_CAUSE_NONE;
+}
+
+static enum proto_rc add_validate(const struct fm_add_request *r, const struct fm_host *h)
+{
+	uint64_t part_size;
+
+	if (r->policy == PROTO_SELECT_SHARED)
+		return PROTO_RC_UNSUPPORTED;
+	if (r->policy > PROTO_SELECT_PRESCRIPTIVE || r->size == 0 || r->size % h->ways)
+		return PROTO_RC_INVALID_INPUT;
+	part_size = r->size / h->ways;
+	for (unsigned p = 0; p < h->ways; p++) {
+		const struct dcd_config *c = &h->devices[p]->cfg;
+
+		if (r->region >= c->nregions || part_size % c->regions[r->region].block_size)
+			return PROTO_RC_INVALID_INPUT;
+	}
+	return PROTO_RC_SUCCESS;
+}
+
+static void on_add(struct sim *k, void *target, const void *payload)
+{
+	struct fm *fm = target;
+	const struct fm_add_request *r = payload;
+	struct fm_request *req = request_new(fm, r->id, FM_REQUEST_ADD);
+	const struct fm_host *h;
+	bool prescribe;
+	enum proto_cause cause;
+	enum proto_rc rc;
+	uint64_t part_size;
+
+	(void)k;
+	if (!req)
+		return;
+	req->host = r->host;
+	req->region = r->region;
+	memcpy(req->tag, r->tag, PROTO_TAG_SIZE);
+	req->report.host = r->host;
+	req->report.size = r->size;
+	h = g_hash_table_lookup(fm->hosts, GUINT_TO_POINTER((unsigned)r->host));
+	if (!h) {
+		request_fail(req, PROTO_RC_INVALID_INPUT);
+		return;
+	}
+	req->report.ways = h->ways;
+	rc = add_validate(r, h);
+	if (rc != PROTO_RC_SUCCESS) {
+		request_fail(req, rc);
+		return;
+	}
+	part_size = r->size / h->ways;
+	prescribe = r->policy == PROTO_SELECT_PRESCRIPTIVE || h->ways > 1;
+	req->nparts = h->ways;
+	for (unsigned p = 0; p < h->ways; p++) {
+		req->parts[p].dev = h->devices[p];
+		req->parts[p].ranges = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
+		prescribe = prescribe || h->devices[p]->cfg.profile == DCD_PROFILE_QEMU;
+	}
+	if (prescribe) {
+		cause = add_choose(req, part_size, r->policy == PROTO_SELECT_CONTIGUOUS);
+		if (cause != PROTO_CAUSE_NONE) {
+			request_block(req, cause);
+			return;
+		}
+	}
+	for (unsigned p = 0; p < h->ways; p++) {
+		struct fm_part *part = &req->parts[p];
+		struct fm_cmd *cmd = cmd_new(req, p, PROTO_OP_INITIATE_DC_ADD);
+
+		cmd->cmd.policy = prescribe ? PROTO_SELECT_PRESCRIPTIVE : r->policy;
+		cmd->cmd.length = part_size;
+		memcpy(cmd->cmd.tag, r->tag, PROTO_TAG_SIZE);
+		for (guint i = 0; prescribe && i < part->ranges->len; i++) {
+			const struct extent_range *x = range_at(part->ranges, i);
+
+			cmd_add_extent(cmd, x->start, x->len, r->tag);
+		}
+		cmd_submit(cmd);
+	}
+}
+
+static void add_finish(struct fm_request *req)
+{
+	struct fm_report *rep = &req->report;
+
+	for (unsigned p = 0; p < req->nparts; p++) {
+		const struct fm_part *part = &req->parts[p];
+
+		if (part->rc == PROTO_RC_RESOURCES_EXHAUSTED ||
+		    part->rc == PROTO_RC_RETRY_REQUIRED) {
+			rep->cause = part->cause;
+			request_finish(req, FM_OUTCOME_BLOCKED);
+			return;
+		}
+	}
+	for (unsigned p = 0; p < req->nparts; p++)
+		if (req->parts[p].rc != PROTO_RC_SUCCESS) {
+			request_fail(req, req->parts[p].rc);
+			return;
+		}
+	req->grant = rep->bytes > 0;
+	request_finish(req, rep->bytes == 0		 ? FM_OUTCOME_REJECTED
+			    : rep->bytes >= rep->size ? FM_OUTCOME_DONE
+						      : FM_OUTCOME_PARTIAL);
+}
+
+static void add_done(struct fm_request *req, struct fm_part *part, enum proto_rc rc,
+		     enum proto_cause cause)
+{
+	if (rc == PROTO_RC_SUCCESS) {
+		part->started = true;
+		if (parts_all(req, false))
+			req->report.t_started = sim_now(req->fm->k);
+		return;
+	}
+	part->rc = rc;
+	part->cause = cause;
+	part->closed = true;
+	shadow_release_pending(req, part);
+	if (parts_all(req, true))
+		add_finish(req);
+}
+
+static void add_record(struct fm_device *dev, const struct proto_record *rec)
+{
+	struct fm_request *req = g_hash_table_lookup(dev->fm->requests, &rec->sim.request);
+	struct fm_part *part = req && !req->finished ? part_of(req, dev) : NULL;
+
+	if (!part || part->closed || req->report.kind != FM_REQUEST_ADD) {
+		sim_fail(dev->fm->k, "fm: add capacity response from device %u for request %" PRIu64
+			 ", which awaits none", dev->id, rec->sim.request);
+		return;
+	}
+	if (rec->extent.len) {
+		struct extent_attr attr;
+		struct extent_range r = { rec->extent.start, rec->extent.len };
+
+		extent_attr_init(&attr, EXTENT_ACCEPTED);
+		attr.host = rec->host;
+		attr.group = req->id;
+		memcpy(attr.tag, rec->extent.tag, PROTO_TAG_SIZE);
+		attr.seq = rec->extent.seq;
+		shadow_set(dev, r.start, r.len, &attr);
+		part->bytes += r.len;
+		req->report.bytes += r.len;
+		if (!part->prescribed)
+			g_array_append_val(part->ranges, r);
+	}
+	if (rec->flags & PROTO_RECORD_MORE)
+		return;
+	part->closed = true;
+	shadow_release_pending(req, part);
+	if (parts_all(req, true))
+		add_finish(req);
+}
+
+/* ---- releases -------------------------------------------------------- */
+
+static uint64_t ranges_bytes(const GArray *ranges)
+{
+	uint64_t n = 0;
+
+	for (guint i = 0; i < ranges->len; i++)
+		n += range_at(ranges, i)->len;
+	return n;
+}
+
+/* Removes [START, START + LEN) from RANGES; returns the bytes removed. */
+static uint64_t ranges_cut(GArray *ranges, uint64_t start, uint64_t len)
+{
+	uint64_t end = start + len, cut = 0;
+
+	for (guint i = 0; i < ranges->len;) {
+		struct extent_range *r = &g_array_index(ranges, struct extent_range, i);
+		uint64_t r_end = r->start + r->len;
+		uint64_t lo = MAX(r->start, start), hi = MIN(r_end, end);
+
+		if (lo >= hi) {
+			i++;
+			continue;
+		}
+		cut += hi - lo;
+		if (lo > r->start && hi < r_end) {
+			struct extent_range tail = { hi, r_end - hi };
+
+			r->len = lo - r->start;
+			g_array_insert_val(ranges, i + 1, tail);
+			i += 2;
+		} else if (lo > r->start) {
+			r->len = lo - r->start;
+			i++;
+		} else if (hi < r_end) {
+			r->len = r_end - hi;
+			r->start = hi;
+			i++;
+		} else {
+			g_array_remove_index(ranges, i);
+		}
+	}
+	return cut;
+}
+
+static void release_check(struct fm_request *req)
+{
+	struct fm_request *src;
+
+	if (req->finished || !parts_all(req, true))
+		return;
+	for (unsigned p = 0; p < req->nparts; p++)
+		if (req->parts[p].rc != PROTO_RC_SUCCESS) {
+			request_fail(req, req->parts[p].rc);
+			return;
+		}
+	src = req->add_id ? g_hash_table_lookup(req->fm->requests, &req->add_id) : NULL;
+	if (src) {
+		src->grant = false;
+		request_maybe_free(src);
+	}
+	request_finish(req, req->report.forced ? FM_OUTCOME_FORCED : FM_OUTCOME_DONE);
+}
+
+/* Sends what is left of every open part: by tag the first time where the
+ * part asks for it, else the remaining ranges in commands as long as the
+ * device takes (payload, and under spec the log for non-forced ones). */
+static void release_issue(struct fm_request *req, bool forced)
+{
+	struct fm *fm = req->fm;
+	uint8_t flags = (forced ? PROTO_RELEASE_FORCED : 0) |
+			(fm->cfg.release_sanitize ? PROTO_RELEASE_SANITIZE : 0);
+
+	for (unsigned p = 0; p < req->nparts; p++) {
+		struct fm_part *part = &req->parts[p];
+		const struct dcd_config *c = &part->dev->cfg;
+		uint32_t chunk = proto_payload_fm_extents(c->payload_size);
+		struct fm_cmd *cmd = NULL;
+
+		if (part->closed)
+			continue;
+		if (part->tag_based) {
+			part->tag_based = false;
+			cmd = cmd_new(req, p, PROTO_OP_INITIATE_DC_RELEASE);
+			cmd->cmd.policy = PROTO_REMOVAL_TAG | flags;
+			memcpy(cmd->cmd.tag, req->tag, PROTO_TAG_SIZE);
+			cmd_submit(cmd);
+			continue;
+		}
+		if (!forced && c->profile == DCD_PROFILE_SPEC)
+			chunk = MIN(chunk, c->log_capacity);
+		for (guint i = 0; i < part->ranges->len; i++) {
+			const struct extent_range *r = range_at(part->ranges, i);
+			int region = region_of(part->dev, r->start);
+
+			if (cmd && (cmd->extents->len == chunk || cmd->cmd.region != region)) {
+				cmd_submit(cmd);
+				cmd = NULL;
+			}
+			if (!cmd) {
+				cmd = cmd_new(req, p, PROTO_OP_INITIATE_DC_RELEASE);
+				cmd->cmd.policy = PROTO_REMOVAL_PRESCRIPTIVE | flags;
+				cmd->cmd.region = (uint8_t)MAX(region, 0);
+			}
+			cmd_add_extent(cmd, r->start, r->len, (const uint8_t[PROTO_TAG_SIZE]){ 0 });
+		}
+		if (cmd)
+			cmd_submit(cmd);
+	}
+}
+
+static void on_release_timeout(struct sim *k, void *target, const void *payload);
+
+static void release_arm(struct fm_request *req)
+{
+	struct fm *fm = req->fm;
+
+	req->timer = sim_schedule(fm->k, fm->cfg.release_timeout, on_release_timeout, fm,
+				  &req->id, sizeof(req->id));
+}
+
+static void release_force(struct fm_request *req)
+{
+	struct fm *fm = req->fm;
+
+	req->report.forced = true;
+	req->report.t_forced = sim_now(fm->k);
+	fm->stats.forced++;
+	release_issue(req, true);
+}
+
+static void on_release_timeout(struct sim *k, void *target, const void *payload)
+{
+	struct fm *fm = target;
+	struct fm_request *req = g_hash_table_lookup(fm->requests, payload);
+
+	(void)k;
+	if (!req || req->finished)
+		return;
+	req->timer = SIM_HANDLE_NONE;
+	if (req->report.reissues < fm->cfg.release_reissue_max) {
+		req->report.reissues++;
+		fm->stats.reissues++;
+		release_issue(req, false);
+		release_arm(req);
+	} else if (fm->cfg.release_force) {
+		release_force(req);
+	} else {
+		request_finish(req, FM_OUTCOME_TIMEOUT);
+	}
+}
+
+/* What a release by add id names on each device: the grant's accepted
+ * entries (and, forced, its pending ones). */
+static enum proto_rc release_by_add(struct fm_request *req, const struct fm_release_request *r)
+{
+	struct fm_request *src = g_hash_table_lookup(req->fm->requests, &r->add_id);
+
+	if (!src || src->report.kind != FM_REQUEST_ADD || src->host != r->host ||
+	    (src->finished && !src->grant))
+		return PROTO_RC_INVALID_INPUT;
+	req->add_id = r->add_id;
+	req->region = src->region;
+	req->nparts = src->nparts;
+	for (unsigned p = 0; p < src->nparts; p++) {
+		struct fm_part *from = &src->parts[p];
+		struct shadow_walk w = {
+			.out = g_array_new(FALSE, FALSE, sizeof(struct extent_range)),
+			.host = (int)r->host,
+			.group = src->id,
+			.accepted = true,
+			.pending = r->forced,
+		};
+
+		for (guint i = 0; i < from->ranges->len; i++) {
+			const struct extent_range *x = range_at(from->ranges, i);
+
+			shadow_collect(from->dev, src->region, x->start, x->len, &w);
+		}
+		req->parts[p].dev = from->dev;
+		req->parts[p].ranges = w.out;
+	}
+	return PROTO_RC_SUCCESS;
+}
+
+static enum proto_rc release_by_tag(struct fm_request *req, const struct fm_release_request *r,
+				    const struct fm_host *h)
+{
+	if (proto_tag_is_zero(r->tag))
+		return PROTO_RC_INVALID_INPUT;
+	memcpy(req->tag, r->tag, PROTO_TAG_SIZE);
+	req->region = r->region;
+	req->nparts = h->ways;
+	for (unsigned p = 0; p < h->ways; p++) {
+		struct fm_device *dev = h->devices[p];
+		struct shadow_walk w = {
+			.out = g_array_new(FALSE, FALSE, sizeof(struct extent_range)),
+			.host = (int)r->host,
+			.tag = r->tag,
+			.accepted = true,
+			.pending = r->forced,
+		};
+
+		if (r->region >= dev->cfg.nregions) {
+			g_array_unref(w.out);
+			return PROTO_RC_INVALID_INPUT;
+		}
+		shadow_collect(dev, r->region, 0, UINT64_MAX, &w);
+		req->parts[p].dev = dev;
+		req->parts[p].ranges = w.out;
+		req->parts[p].tag_based = dev->cfg.profile == DCD_PROFILE_SPEC && w.out->len;
+	}
+	return PROTO_RC_SUCCESS;
+}
+
+static enum proto_rc release_by_range(struct fm_request *req, const struct fm_release_request *r,
+				      const struct fm_host *h)
+{
+	struct fm_device *dev = device_of(req->fm, r->device);
+	struct extent_range x = { r->start, r->len };
+	bool member = false;
+
+	for (unsigned p = 0; p < h->ways; p++)
+		member = member || h->devices[p] == dev;
+	if (!member || r->len == 0)
+		return PROTO_RC_INVALID_INPUT;
+	req->nparts = 1;
+	req->parts[0].dev = dev;
+	req->parts[0].ranges = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
+	g_array_append_val(req->parts[0].ranges, x);
+	return PROTO_RC_SUCCESS;
+}
+
+static void on_release(struct sim *k, void *target, const void *payload)
+{
+	struct fm *fm = target;
+	const struct fm_release_request *r = payload;
+	struct fm_request *req = request_new(fm, r->id, FM_REQUEST_RELEASE);
+	const struct fm_host *h;
+	enum proto_rc rc;
+
+	(void)k;
+	if (!req)
+		return;
+	req->host = r->host;
+	req->report.host = r->host;
+	g_queue_push_tail(&fm->releases, req);
+	h = g_hash_table_lookup(fm->hosts, GUINT_TO_POINTER((unsigned)r->host));
+	if (!h) {
+		request_fail(req, PROTO_RC_INVALID_INPUT);
+		return;
+	}
+	req->report.ways = h->ways;
+	switch (r->by) {
+	case FM_RELEASE_BY_ADD:
+		rc = release_by_add(req, r);
+		break;
+	case FM_RELEASE_BY_TAG:
+		rc = release_by_tag(req, r, h);
+		break;
+	case FM_RELEASE_BY_RANGE:
+		rc = release_by_range(req, r, h);
+		break;
+	default:
+		rc = PROTO_RC_INVALID_INPUT;
+		break;
+	}
+	if (rc != PROTO_RC_SUCCESS) {
+		request_fail(req, rc);
+		return;
+	}
+	for (unsigned p = 0; p < req->nparts; p++) {
+		struct fm_part *part = &req->parts[p];
+
+		req->report.size += ranges_bytes(part->ranges);
+		part->closed = part->ranges->len == 0;
+	}
+	if (req->report.size == 0) {
+		/* nothing the FM knows of is assigned there */
+		request_fail(req, PROTO_RC_INVALID_PA);
+		return;
+	}
+	if (r->forced) {
+		release_force(req);
+	} else {
+		release_issue(req, false);
+		release_arm(req);
+	}
+}
+
+static void release_done(struct fm_request *req, struct fm_part *part, enum proto_rc rc)
+{
+	if (rc == PROTO_RC_SUCCESS) {
+		part->started = true;
+		if (parts_all(req, false) && !req->report.t_started)
+			req->report.t_started = sim_now(req->fm->k);
+		return;
+	}
+	/* Retry Required past the limit: the timeout re-issues or forces */
+	if (rc == PROTO_RC_RETRY_REQUIRED || part->closed)
+		return;
+	part->rc = rc;
+	part->closed = true;
+	release_check(req);
+}
+
+/* Capacity came back: the shadow frees it, and every release of that host
+ * on that device that waited for it counts it. */
+static void released_record(struct fm_device *dev, const struct proto_record *rec)
+{
+	struct fm *fm = dev->fm;
+	struct extent_attr free_attr;
+	GList *next;
+
+	extent_attr_init(&free_attr, EXTENT_FREE);
+	shadow_set(dev, rec->extent.start, rec->extent.len, &free_attr);
+	for (GList *l = fm->releases.head; l; l = next) {
+		struct fm_request *req = l->data;
+		struct fm_part *part = part_of(req, dev);
+		uint64_t cut;
+
+		next = l->next;		/* release_check may unlink L */
+		if (req->host != rec->host || !part || part->closed)
+			continue;
+		cut = ranges_cut(part->ranges, rec->extent.start, rec->extent.len);
+		part->bytes += cut;
+		req->report.bytes += cut;
+		if (cut && part->ranges->len == 0) {
+			part->closed = true;
+			release_check(req);
+		}
+	}
+}
+
+/* ---- region configuration ------------------------------------------- */
+
+static void on_region(struct sim *k, void *target, const void *payload)
+{
+	struct fm *fm = target;
+	const struct fm_region_request *r = payload;
+	struct fm_request *req = request_new(fm, r->id, FM_REQUEST_REGION);
+	struct fm_device *dev;
+	struct fm_cmd *cmd;
+
+	(void)k;
+	if (!req)
+		return;
+	dev = device_of(fm, r->device);
+	if (!dev || r->region >= dev->cfg.nregions) {
+		request_fail(req, PROTO_RC_INVALID_INPUT);
+		return;
+	}
+	req->region = r->region;
+	req->block_size = r->block_size;
+	req->sanitize = r->sanitize;
+	req->nparts = 1;
+	req->parts[0].dev = dev;
+	cmd = cmd_new(req, 0, PROTO_OP_SET_DC_REGION_CONFIG);
+	cmd->cmd.block_size = r->block_size;
+	cmd->cmd.policy = r->sanitize ? PROTO_REGION_SANITIZE : 0;
+	cmd_submit(cmd);
+}
+
+static void region_done(struct fm_request *req, enum proto_rc rc)
+{
+	struct fm_device *dev = req->parts[0].dev;
+	struct dcd_region_config *c = &dev->cfg.regions[req->region];
+
+	if (rc != PROTO_RC_SUCCESS) {
+		request_fail(req, rc);
+		return;
+	}
+	c->sanitize_on_release = req->sanitize;
+	if (c->block_size != req->block_size) {
+		c->block_size = req->block_size;
+		extent_map_free(dev->shadow[req->region]);
+		dev->shadow[req->region] = extent_map_new(c->base, c->len, c->block_size);
+	}
+	request_finish(req, FM_OUTCOME_DONE);
+}
+
+/* ---- messages from devices ------------------------------------------ */
+
+static void on_done(struct sim *k, void *target, const void *payload)
+{
+	struct fm_device *dev = target;
+	struct fm *fm = dev->fm;
+	const struct proto_fm_done *done = payload;
+	struct fm_cmd *cmd = g_queue_pop_head(&dev->queue);
+	struct fm_request *req;
+	enum proto_rc rc = (enum proto_rc)done->rc;
+	enum proto_cause cause = (enum proto_cause)done->sim_cause;
+
+	if (!dev->busy || !cmd || cmd->cmd.opcode != done->opcode ||
+	    cmd->cmd.sim.request != done->sim.request) {
+		sim_fail(k, "fm: device %u completed a command the fm did not send", dev->id);
+		return;
+	}
+	dev->busy = false;
+	req = cmd->req;
+	if (rc == PROTO_RC_RETRY_REQUIRED && cmd->retries < fm->cfg.retry_max && !req->finished) {
+		cmd->retries++;
+		req->report.retries++;
+		fm->stats.retries++;
+		sim_schedule(k, backoff(&fm->cfg, cmd->retries), on_retry, fm, &cmd, sizeof(cmd));
+		device_pump(dev);
+		return;
+	}
+	/* finishing the request may free it: nothing touches it after */
+	req->live_cmds--;
+	if (req->finished)
+		request_maybe_free(req);
+	else if (req->report.kind == FM_REQUEST_ADD)
+		add_done(req, &req->parts[cmd->part], rc, cause);
+	else if (req->report.kind == FM_REQUEST_RELEASE)
+		release_done(req, &req->parts[cmd->part], rc);
+	else
+		region_done(req, rc);
+	device_pump(dev);
+}
+
+static void on_record(struct sim *k, void *target, const void *payload)
+{
+	struct fm_device *dev = target;
+	const struct proto_record *rec = payload;
+
+	switch (rec->type) {
+	case PROTO_EVENT_ADD_RESPONSE:
+		add_record(dev, rec);
+		break;
+	case PROTO_EVENT_CAPACITY_RELEASED:
+		released_record(dev, rec);
+		break;
+	default:
+		sim_fail(k, "fm: device %u sent a %s record to the fm", dev->id,
+			 proto_event_name((enum proto_event)rec->type));
+		break;
+	}
+}

@@ -1,0 +1,1684 @@
+/* The host driver entity: region extents, the interrupt thread, the add,
+ * release and forced release flows, and the applications' use.
+ *
+ * The interrupt thread runs jobs one at a time (a drain of one device's
+ * log, a deferred release, a chain timeout, a region teardown); a job is a
+ * sequence of ops, each a delay of host time or a mailbox command that
+ * waits for its completion.  An op's completion may queue more ops, which
+ * run before the job goes on: that is how handling one record (say, a
+ * closing Add Capacity record) realizes extents and answers before the
+ * next record is looked at.  Everything the thread refers to later (region
+ * extents, requests) is named by id, so a region extent freed meanwhile is
+ * simply not found. */
+#include "models/host.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+struct piece {
+	bool present;
+	bool half;		/* counted as a half-built interleave */
+	bool ignored;		/* counted as an ignored release */
+	uint64_t start, len;	/* DPA */
+};
+
+struct hreq;
+
+/* A region extent: one piece per position. */
+struct rext {
+	uint64_t id;
+	struct hreq *req;
+	uint8_t tag[PROTO_TAG_SIZE];
+	enum host_extent_state state;
+	bool stale;		/* forced away, kept (HOST_FORCED_IGNORE) */
+	bool deferred;		/* release it once not in use */
+	bool ever_online;
+	bool assembling;	/* in the assembly list */
+	uint64_t offset, len;	/* of each piece in its decoder */
+	uint64_t hpa, hpa_len;
+	uint64_t in_use;
+	unsigned npresent;
+	struct piece pieces[INTERLEAVE_MAX_WAYS];
+	uint64_t timer;		/* assembly timeout */
+};
+
+/* What the host knows of one FM request (by the pass-through id). */
+struct hreq {
+	uint64_t id;
+	GPtrArray *rexts;	/* struct rext *, live */
+	unsigned chains_closed;
+	unsigned waiting;	/* region extents realizing or assembling */
+	bool decided;		/* a chain of it closed */
+	bool gave_up;		/* some piece will never be complete */
+	bool settled;
+	unsigned irq_device;	/* whose interrupt t_irq is */
+	uint64_t online_bytes;
+	uint64_t t_irq, t_read, t_decided_first, t_decided_last, t_realized, t_responded;
+};
+
+struct host_link {
+	struct host *h;
+	unsigned position;
+	bool connected;
+	struct proto_mbox_port mbox;
+	GTree *pieces;		/* &piece.start -> struct rext * */
+	GArray *chain;		/* struct proto_extent: the open add chain */
+	GArray *chain_reqs;	/* uint64_t request of each chain extent */
+	uint64_t chain_seq;	/* moves when a chain closes or times out */
+	uint64_t chain_timer;
+	bool drain_queued;
+	uint64_t block_size;	/* of the region as last read; 0: unknown */
+};
+
+enum job_kind {
+	JOB_DRAIN,		/* POSITION's event log */
+	JOB_RELEASE,		/* region extent ARG: give it back */
+	JOB_CHAIN_TIMEOUT,	/* POSITION's chain number ARG */
+	JOB_DESTROY,		/* the region */
+};
+
+enum drain_state { DRAIN_GET, DRAIN_GOT, DRAIN_HANDLE, DRAIN_CLEARED };
+
+struct job {
+	enum job_kind kind;
+	unsigned position;
+	uint64_t arg;
+	uint64_t t_queued;
+	enum drain_state state;
+	guint index;
+};
+
+enum op_kind { OP_DELAY, OP_MBOX };
+
+enum op_then {
+	THEN_NONE,
+	THEN_GET,
+	THEN_CLEAR,
+	THEN_RECORD,		/* ARG: index in the batch */
+	THEN_REALIZED,		/* ARG: region extent */
+	THEN_RESPONSE,		/* ARG: first response item of this command */
+	THEN_RELEASED,		/* ARG: region extent, POSITION: its piece */
+	THEN_CONFIG,
+};
+
+struct host_op {
+	enum op_kind kind;
+	enum op_then then;
+	unsigned position;
+	uint64_t delay;
+	struct proto_mbox_cmd cmd;
+	guint ranges_at, nranges;	/* in host.op_ranges */
+	uint64_t arg;
+};
+
+/* One accepted extent of the response being sent. */
+struct resp_item {
+	uint64_t rext;		/* 1-way: the region extent realized for it */
+	uint64_t request;
+	struct proto_extent ext;
+};
+
+struct host {
+	struct sim *k;
+	unsigned id;
+	struct host_config cfg;
+	const struct host_policy_ops *ops;
+	void *policy_data;
+	struct interleave_set *set;
+	uint64_t region_size;
+	bool destroyed;
+	struct host_link links[INTERLEAVE_MAX_WAYS];
+	bool tenant_connected;
+	struct host_tenant_port tenant;
+	host_observer_fn observer;
+	void *observer_data;
+	GHashTable *rexts;	/* id -> struct rext, owned */
+	GHashTable *reqs;	/* id -> struct hreq, owned */
+	GQueue assembling;	/* struct rext *, N-way pieces waiting */
+	uint64_t next_rext;
+	/* the interrupt thread */
+	GArray *jobs;		/* struct job, FIFO from jobs_head */
+	guint jobs_head;
+	struct job job;
+	bool job_active;
+	GArray *ops_q;		/* struct host_op, FIFO from ops_head */
+	guint ops_head;
+	GArray *op_ranges;	/* struct proto_range */
+	bool busy;
+	struct host_op inflight;
+	GArray *incoming;	/* struct proto_record of the command in flight */
+	GArray *incoming_regions;	/* struct proto_region */
+	GArray *batch;		/* struct proto_record being handled */
+	uint64_t batch_t_read;
+	uint64_t drain_t_irq;
+	GArray *resp;		/* struct resp_item of the response being sent */
+	GArray *resp_reqs;	/* uint64_t requests of the chain being answered */
+	GArray *accept;		/* bool, scratch for decide_chain */
+	GPtrArray *victims;	/* struct rext *, scratch */
+	struct host_stats stats;
+};
+
+G_DEFINE_QUARK(dcdsim-host-error-quark, host_error)
+
+static const char *const state_names[] = { "realizing", "assembling", "online", "releasing" };
+
+G_STATIC_ASSERT(sizeof(struct host_use_msg) <= SIM_PAYLOAD_MAX);
+G_STATIC_ASSERT(sizeof(struct host_capacity_msg) <= SIM_PAYLOAD_MAX);
+
+const char *host_extent_state_name(enum host_extent_state state)
+{
+	return (unsigned)state < G_N_ELEMENTS(state_names) ? state_names[state] : "unknown";
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+	return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+static bool config_fail(GError **error, const struct host_config *cfg, const char *format, ...)
+	G_GNUC_PRINTF(3, 4);
+
+static bool config_fail(GError **error, const struct host_config *cfg, const char *format, ...)
+{
+	g_autofree char *rule = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	rule = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	g_set_error(error, HOST_ERROR, HOST_ERROR_CONFIG, "host '%s': %s", cfg->name, rule);
+	return false;
+}
+
+bool host_config_validate(const struct host_config *cfg, GError **error)
+{
+	const struct host_policy_ops *ops;
+	uint64_t len;
+
+	g_return_val_if_fail(cfg != NULL, false);
+	ops = host_policy_find(cfg->policy);
+	if (!ops)
+		return config_fail(error, cfg, "unknown policy '%s' (known: %s)", cfg->policy,
+				   host_policy_names());
+	if (!interleave_ways_valid(cfg->ways))
+		return config_fail(error, cfg, "interleave ways must be 1, 2, 3, 4, 6, 8, 12 or 16, got %u",
+				   cfg->ways);
+	if (!interleave_granularity_valid(cfg->granularity))
+		return config_fail(error, cfg, "interleave granularity must be a power of two "
+				   "from 256 B to 16 KiB, got %" PRIu64, cfg->granularity);
+	if (!ops->check(cfg, error))
+		return false;
+	len = cfg->decoders[0].dpa_len;
+	for (unsigned p = 0; p < cfg->ways; p++) {
+		const struct host_decoder *d = &cfg->decoders[p];
+
+		if (d->dpa_len == 0 || d->dpa_len != len)
+			return config_fail(error, cfg, "decoder %u must map as many DPA bytes as "
+					   "decoder 0 (non-zero)", p);
+		if (d->dpa_base > UINT64_MAX - d->dpa_len)
+			return config_fail(error, cfg, "decoder %u wraps around the DPA space", p);
+		if (cfg->ways > 1 && d->dpa_len % cfg->granularity)
+			return config_fail(error, cfg, "decoder %u length is not a multiple of the "
+					   "granularity", p);
+		if (proto_payload_ranges(d->payload_size) == 0)
+			return config_fail(error, cfg, "device %u payload holds no range", p);
+	}
+	if (len > UINT64_MAX / cfg->ways)
+		return config_fail(error, cfg, "the region does not fit in 64-bit HPA");
+	if (cfg->memory_block == 0 || (cfg->memory_block & (cfg->memory_block - 1)))
+		return config_fail(error, cfg, "memory block size must be a power of two, got %" PRIu64,
+				   cfg->memory_block);
+	if (cfg->ways > 1 && cfg->assembly_timeout == 0)
+		return config_fail(error, cfg, "an interleaved region needs an assembly timeout");
+	return true;
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int key_cmp(gconstpointer a, gconstpointer b, gpointer data)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	(void)data;
+	return (x > y) - (x < y);
+}
+
+static void report(struct host *h, struct host_report *r)
+{
+	r->host = h->id;
+	r->ways = h->cfg.ways;
+	if (h->observer)
+		h->observer(r, h->observer_data);
+}
+
+static void stranded(struct host *h, enum metrics_stranded_cause cause, int64_t delta)
+{
+	struct host_report r = { .kind = HOST_REPORT_STRANDED, .cause = cause, .delta = delta };
+
+	if (delta)
+		report(h, &r);
+}
+
+static struct rext *rext_get(const struct host *h, uint64_t id)
+{
+	return g_hash_table_lookup(h->rexts, &id);
+}
+
+static uint64_t realize_cost(const struct host *h, const struct rext *x)
+{
+	const struct latency_params *l = &h->cfg.latency;
+	uint64_t blocks = x->hpa_len / h->cfg.memory_block + !!(x->hpa_len % h->cfg.memory_block);
+	uint64_t t = latency_per_gib(l->host_cache_flush_per_gib, h->region_size);
+
+	t = add_sat(t, l->host_extent_create);
+	return add_sat(t, mul_sat(blocks, l->host_online_per_block));
+}
+
+static uint64_t flush_cost(const struct host *h)
+{
+	return latency_per_gib(h->cfg.latency.host_cache_flush_per_gib, h->region_size);
+}
+
+/* ---- the interrupt thread: jobs and ops --------------------------------- */
+
+static void thread_run(struct host *h);
+
+static void job_push(struct host *h, enum job_kind kind, unsigned position, uint64_t arg)
+{
+	struct job j = { .kind = kind, .position = position, .arg = arg, .t_queued = sim_now(h->k) };
+
+	g_array_append_val(h->jobs, j);
+}
+
+static bool job_pop(struct host *h, struct job *out)
+{
+	if (h->jobs_head == h->jobs->len)
+		return false;
+	*out = g_array_index(h->jobs, struct job, h->jobs_head++);
+	if (h->jobs_head == h->jobs->len) {
+		g_array_set_size(h->jobs, 0);
+		h->jobs_head = 0;
+	}
+	return true;
+}
+
+static struct host_op *op_push(struct host *h, enum op_kind kind, enum op_then then,
+			       unsigned position, uint64_t arg)
+{
+	struct host_op op = { .kind = kind, .then = then, .position = position, .arg = arg };
+
+	g_array_append_val(h->ops_q, op);
+	return &g_array_index(h->ops_q, struct host_op, h->ops_q->len - 1);
+}
+
+static void op_delay(struct host *h, uint64_t delay, enum op_then then, uint64_t arg)
+{
+	op_push(h, OP_DELAY, then, 0, arg)->delay = delay;
+}
+
+/* A mailbox command to POSITION with N ranges (copied); the caller may
+ * fill more of the command, or append ranges, before the next op. */
+static struct host_op *op_mbox(struct host *h, unsigned position, uint16_t opcode,
+			       const struct proto_range *ranges, guint n, enum op_then then,
+			       uint64_t arg)
+{
+	struct host_op *op = op_push(h, OP_MBOX, then, position, arg);
+
+	op->cmd.opcode = opcode;
+	op->ranges_at = h->op_ranges->len;
+	op->nranges = n;
+	g_array_append_vals(h->op_ranges, ranges, n);
+	return op;
+}
+
+static void on_delay_done(struct sim *k, void *target, const void *payload);
+
+static void op_start(struct host *h)
+{
+	struct host_op *op = &h->inflight;
+	struct host_link *l;
+
+	*op = g_array_index(h->ops_q, struct host_op, h->ops_head++);
+	h->busy = true;
+	if (op->kind == OP_DELAY) {
+		sim_schedule(h->k, op->delay, on_delay_done, h, NULL, 0);
+	} else {
+		l = &h->links[op->position];
+		g_array_set_size(h->incoming, 0);
+		g_array_set_size(h->incoming_regions, 0);
+		proto_mbox_send(h->k, &l->mbox, &op->cmd,
+				&g_array_index(h->op_ranges, struct proto_range, op->ranges_at),
+				op->nranges);
+	}
+	if (h->ops_head == h->ops_q->len) {
+		g_array_set_size(h->ops_q, 0);
+		g_array_set_size(h->op_ranges, 0);
+		h->ops_head = 0;
+	}
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static struct hreq *req_get(struct host *h, uint64_t id)
+{
+	struct hreq *r = g_hash_table_lookup(h->reqs, &id);
+
+	if (r)
+		return r;
+	r = g_new0(struct hreq, 1);
+	r->id = id;
+	r->rexts = g_ptr_array_new();
+	g_hash_table_insert(h->reqs, &r->id, r);
+	return r;
+}
+
+static void req_free(gpointer data)
+{
+	struct hreq *r = data;
+
+	g_ptr_array_unref(r->rexts);
+	g_free(r);
+}
+
+/* Reports the request once nothing of it waits any more and every device
+ * has answered (or a piece was given up), and forgets it once settled with
+ * no region extent left.  R may be freed: callers must not use it after. */
+static void req_update(struct host *h, struct hreq *r)
+{
+	struct host_report rep = { .kind = HOST_REPORT_SETTLED };
+	struct host_capacity_msg msg = { .host = (uint16_t)h->id };
+
+	if (r->settled || r->waiting || (r->chains_closed < h->cfg.ways && !r->gave_up))
+		goto forget;
+	r->settled = true;
+	rep.request = r->id;
+	rep.bytes = r->online_bytes;
+	rep.device = r->irq_device;
+	rep.t_irq = r->t_irq;
+	rep.t_read = r->t_read;
+	rep.t_decided_first = r->t_decided_first;
+	rep.t_decided_last = r->t_decided_last;
+	rep.t_realized = r->t_realized;
+	rep.t_online = MAX(r->t_realized, r->t_responded);
+	report(h, &rep);
+	msg.request = r->id;
+	msg.bytes = r->online_bytes;
+	msg.online = r->online_bytes > 0;
+	if (h->tenant_connected)
+		sim_schedule(h->k, 0, h->tenant.capacity, h->tenant.target, &msg, sizeof(msg));
+forget:
+	if (r->settled && r->rexts->len == 0)
+		g_hash_table_remove(h->reqs, &r->id);
+}
+
+/* ---- region extents ----------------------------------------------------- */
+
+static bool waiting_state(enum host_extent_state s)
+{
+	return s == HOST_EXTENT_REALIZING || s == HOST_EXTENT_ASSEMBLING;
+}
+
+static void rext_set_state(struct rext *x, enum host_extent_state s)
+{
+	if (waiting_state(x->state) && !waiting_state(s))
+		x->req->waiting--;
+	x->state = s;
+}
+
+static struct rext *rext_new(struct host *h, struct hreq *r, const uint8_t tag[PROTO_TAG_SIZE],
+			     uint64_t offset, uint64_t len, enum host_extent_state state)
+{
+	struct rext *x = g_new0(struct rext, 1);
+
+	x->id = ++h->next_rext;
+	x->req = r;
+	memcpy(x->tag, tag, PROTO_TAG_SIZE);
+	x->offset = offset;
+	x->len = len;
+	x->state = state;
+	g_hash_table_insert(h->rexts, &x->id, x);
+	g_ptr_array_add(r->rexts, x);
+	r->waiting++;
+	return x;
+}
+
+static void piece_add(struct host *h, struct rext *x, unsigned p, uint64_t start, uint64_t len)
+{
+	struct piece *pc = &x->pieces[p];
+
+	pc->present = true;
+	pc->start = start;
+	pc->len = len;
+	x->npresent++;
+	g_tree_insert(h->links[p].pieces, &pc->start, x);
+}
+
+/* Forgets piece P of X (given back, refused, or forced away) and the
+ * stranded bytes it was counted in. */
+static void piece_remove(struct host *h, struct rext *x, unsigned p)
+{
+	struct piece *pc = &x->pieces[p];
+
+	if (!pc->present)
+		return;
+	if (pc->half)
+		stranded(h, METRICS_STRANDED_HALF_BUILT, -(int64_t)pc->len);
+	if (pc->ignored)
+		stranded(h, METRICS_STRANDED_IGNORED_RELEASE, -(int64_t)pc->len);
+	g_tree_remove(h->links[p].pieces, &pc->start);
+	*pc = (struct piece){ 0 };
+	x->npresent--;
+}
+
+static void rext_free(struct host *h, struct rext *x)
+{
+	struct hreq *r = x->req;
+
+	for (unsigned p = 0; p < h->cfg.ways; p++)
+		piece_remove(h, x, p);
+	rext_set_state(x, HOST_EXTENT_RELEASING);
+	sim_cancel(h->k, x->timer);
+	if (x->assembling)
+		g_queue_remove(&h->assembling, x);
+	g_ptr_array_remove_fast(r->rexts, x);
+	g_hash_table_remove(h->rexts, &x->id);
+	req_update(h, r);
+}
+
+/* Queues the cache flush (if it was ever mapped) and one Release DC per
+ * piece; the pieces go when the device confirms. */
+static void rext_release(struct host *h, struct rext *x)
+{
+	if (x->state == HOST_EXTENT_RELEASING)
+		return;
+	if (x->assembling) {
+		g_queue_remove(&h->assembling, x);
+		x->assembling = false;
+	}
+	sim_cancel(h->k, x->timer);
+	x->timer = SIM_HANDLE_NONE;
+	rext_set_state(x, HOST_EXTENT_RELEASING);
+	x->deferred = false;
+	if (x->ever_online)
+		op_delay(h, flush_cost(h), THEN_NONE, 0);
+	for (unsigned p = 0; p < h->cfg.ways; p++) {
+		const struct piece *pc = &x->pieces[p];
+		struct proto_range r = { pc->start, pc->len };
+
+		if (pc->present)
+			op_mbox(h, p, PROTO_OP_RELEASE_DC, &r, 1, THEN_RELEASED, x->id);
+	}
+	if (x->npresent == 0)
+		rext_free(h, x);
+}
+
+static void rext_online(struct host *h, struct rext *x)
+{
+	struct hreq *r = x->req;
+
+	rext_set_state(x, HOST_EXTENT_ONLINE);
+	x->ever_online = true;
+	r->online_bytes += x->hpa_len;
+	for (unsigned p = 0; p < h->cfg.ways; p++)
+		if (x->pieces[p].half) {
+			x->pieces[p].half = false;
+			stranded(h, METRICS_STRANDED_HALF_BUILT, -(int64_t)x->pieces[p].len);
+		}
+}
+
+/* The last piece of TREE starting below END, or NULL. */
+static GTreeNode *node_before(GTree *tree, uint64_t end)
+{
+	GTreeNode *n = g_tree_lower_bound(tree, &end);
+
+	return n ? g_tree_node_previous(n) : g_tree_node_last(tree);
+}
+
+/* Every region extent holding DPA of POSITION that overlaps
+ * [START, START + LEN), appended to OUT (each once). */
+static void overlapping(const struct host *h, unsigned p, uint64_t start, uint64_t len,
+			GPtrArray *out)
+{
+	for (GTreeNode *n = node_before(h->links[p].pieces, start + len); n;
+	     n = g_tree_node_previous(n)) {
+		struct rext *x = g_tree_node_value(n);
+		const struct piece *pc = &x->pieces[p];
+
+		if (pc->start + pc->len <= start)
+			break;
+		if (!g_ptr_array_find(out, x, NULL))
+			g_ptr_array_add(out, x);
+	}
+}
+
+/* With tag groups, the victims grow to every region extent of their tags. */
+static void expand_groups(struct host *h, GPtrArray *v)
+{
+	GHashTableIter it;
+	gpointer value;
+	guint n = v->len;
+
+	if (!h->cfg.tag_groups)
+		return;
+	for (guint i = 0; i < n; i++) {
+		const struct rext *x = g_ptr_array_index(v, i);
+
+		if (proto_tag_is_zero(x->tag))
+			continue;
+		g_hash_table_iter_init(&it, h->rexts);
+		while (g_hash_table_iter_next(&it, NULL, &value)) {
+			struct rext *y = value;
+
+			if (proto_tag_equal(y->tag, x->tag) && !g_ptr_array_find(v, y, NULL))
+				g_ptr_array_add(v, y);
+		}
+	}
+}
+
+/* ---- records ---------------------------------------------------------------- */
+
+static void on_chain_timer(struct sim *k, void *target, const void *payload);
+
+struct chain_timer_msg {
+	uint64_t seq;
+	uint32_t position;
+};
+
+static void chain_reset(struct host_link *l)
+{
+	g_array_set_size(l->chain, 0);
+	g_array_set_size(l->chain_reqs, 0);
+	l->chain_seq++;
+	sim_cancel(l->h->k, l->chain_timer);
+	l->chain_timer = SIM_HANDLE_NONE;
+}
+
+/* Queues the Add DC Response for the items of h->resp, in as many
+ * commands as the payload needs (More on all but the last). */
+static void respond(struct host *h, unsigned p)
+{
+	guint per = proto_payload_ranges(h->cfg.decoders[p].payload_size);
+	guint n = h->resp->len, at = 0;
+
+	do {
+		guint m = MIN(per, n - at);
+		struct host_op *op = op_mbox(h, p, PROTO_OP_ADD_DC_RESPONSE, NULL, 0, THEN_RESPONSE, at);
+
+		for (guint i = 0; i < m; i++) {
+			const struct resp_item *it = &g_array_index(h->resp, struct resp_item, at + i);
+			struct proto_range r = { it->ext.start, it->ext.len };
+
+			g_array_append_val(h->op_ranges, r);
+		}
+		op->nranges = m;
+		op->cmd.flags = at + m < n ? PROTO_RESPONSE_MORE : 0;
+		at += m;
+	} while (at < n);
+}
+
+static void chain_decided(struct host *h, unsigned p, struct hreq *r)
+{
+	uint64_t now = sim_now(h->k);
+
+	r->chains_closed++;
+	if (!r->decided) {
+		r->decided = true;
+		r->irq_device = h->cfg.devices[p];
+		r->t_irq = h->drain_t_irq;
+		r->t_read = h->batch_t_read;
+		r->t_decided_first = now;
+	}
+	r->t_decided_last = now;
+}
+
+/* The closing record of POSITION's chain was handled: the policy decides,
+ * a 1-way host realizes what it accepts, and the device gets the answer. */
+static void chain_close(struct host *h, unsigned p)
+{
+	struct host_link *l = &h->links[p];
+	const struct proto_extent *ext = (const struct proto_extent *)l->chain->data;
+	const uint64_t *reqs = (const uint64_t *)l->chain_reqs->data;
+	guint n = l->chain->len;
+	bool *accept;
+
+	g_array_set_size(h->accept, n);
+	accept = (bool *)h->accept->data;
+	memset(accept, 0, n * sizeof(bool));
+	if (!h->destroyed)
+		h->ops->decide_chain(h, h->policy_data, p, ext, n, accept);
+	g_array_set_size(h->resp, 0);
+	g_array_set_size(h->resp_reqs, 0);
+	for (guint i = 0; i < n; i++) {
+		struct hreq *r = req_get(h, reqs[i]);
+		struct resp_item it = { .request = reqs[i], .ext = ext[i] };
+		bool seen = false;
+
+		for (guint j = 0; j < i && !seen; j++)
+			seen = reqs[j] == reqs[i];
+		if (!seen) {
+			chain_decided(h, p, r);
+			g_array_append_val(h->resp_reqs, reqs[i]);
+		}
+		if (!accept[i]) {
+			h->stats.extents_rejected++;
+			continue;
+		}
+		h->stats.extents_accepted++;
+		if (h->cfg.ways == 1) {
+			struct rext *x = rext_new(h, r, ext[i].tag, ext[i].start - h->cfg.decoders[0].dpa_base,
+						  ext[i].len, HOST_EXTENT_REALIZING);
+
+			x->hpa = x->offset;
+			x->hpa_len = x->len;
+			piece_add(h, x, 0, ext[i].start, ext[i].len);
+			op_delay(h, realize_cost(h, x), THEN_REALIZED, x->id);
+			it.rext = x->id;
+		}
+		g_array_append_val(h->resp, it);
+	}
+	/* N-way: offsets refused here leave their partners without a set */
+	for (guint i = 0; h->cfg.ways > 1 && i < h->resp_reqs->len; i++) {
+		uint64_t id = g_array_index(h->resp_reqs, uint64_t, i);
+		bool any = false;
+
+		for (guint j = 0; j < h->resp->len && !any; j++)
+			any = g_array_index(h->resp, struct resp_item, j).request == id;
+		if (!any)
+			req_get(h, id)->gave_up = true;
+	}
+	chain_reset(l);
+	respond(h, p);
+}
+
+static void chain_append(struct host *h, unsigned p, const struct proto_record *rec)
+{
+	struct host_link *l = &h->links[p];
+
+	if (l->chain->len == 0 && h->cfg.chain_timeout) {
+		struct chain_timer_msg m = { .seq = l->chain_seq, .position = p };
+
+		l->chain_timer = sim_schedule(h->k, h->cfg.chain_timeout, on_chain_timer, h, &m,
+					      sizeof(m));
+	}
+	g_array_append_val(l->chain, rec->extent);
+	g_array_append_val(l->chain_reqs, rec->sim.request);
+	if (!(rec->flags & PROTO_RECORD_MORE))
+		chain_close(h, p);
+}
+
+static uint64_t group_in_use(const GPtrArray *v)
+{
+	uint64_t n = 0;
+
+	for (guint i = 0; i < v->len; i++)
+		n += ((const struct rext *)g_ptr_array_index(v, i))->in_use;
+	return n;
+}
+
+/* Linux releases at once what it holds no region extent for. */
+static void release_unknown(struct host *h, unsigned p, const struct proto_extent *e)
+{
+	struct proto_range r = { e->start, e->len };
+
+	op_delay(h, flush_cost(h), THEN_NONE, 0);
+	op_mbox(h, p, PROTO_OP_RELEASE_DC, &r, 1, THEN_NONE, 0);
+}
+
+/* Release Capacity: every region extent overlapping the range goes whole
+ * (its whole tag group with tag groups), unless in use: then the policy
+ * defers or ignores. */
+static void release_record(struct host *h, unsigned p, const struct proto_extent *e)
+{
+	GPtrArray *v = h->victims;
+	struct host_report rep = { 0 };
+	uint64_t busy;
+
+	g_ptr_array_set_size(v, 0);
+	if (!h->destroyed)
+		overlapping(h, p, e->start, e->len, v);
+	if (v->len == 0) {
+		h->stats.releases++;
+		release_unknown(h, p, e);
+		return;
+	}
+	expand_groups(h, v);
+	busy = group_in_use(v);
+	if (busy == 0) {
+		h->stats.releases++;
+		for (guint i = 0; i < v->len; i++)
+			rext_release(h, g_ptr_array_index(v, i));
+		return;
+	}
+	if (h->ops->decide_busy(h, h->policy_data, busy) == HOST_BUSY_DEFER) {
+		h->stats.deferred++;
+		rep.kind = HOST_REPORT_DEFERRED;
+		for (guint i = 0; i < v->len; i++)
+			((struct rext *)g_ptr_array_index(v, i))->deferred = true;
+	} else {
+		h->stats.ignored++;
+		rep.kind = HOST_REPORT_IGNORED;
+		for (guint i = 0; i < v->len; i++) {
+			struct rext *x = g_ptr_array_index(v, i);
+
+			for (unsigned q = 0; q < h->cfg.ways; q++) {
+				struct piece *pc = &x->pieces[q];
+
+				if (pc->present && !pc->ignored) {
+					pc->ignored = true;
+					stranded(h, METRICS_STRANDED_IGNORED_RELEASE, (int64_t)pc->len);
+				}
+			}
+		}
+	}
+	report(h, &rep);
+}
+
+/* The in-use bytes of X that lay on [START, START + LEN) of position P. */
+static uint64_t lost_bytes(const struct host *h, const struct rext *x, unsigned p,
+			   uint64_t start, uint64_t len)
+{
+	struct extent_range share[INTERLEAVE_MAX_WAYS];
+	uint64_t lo, hi, base;
+
+	if (x->in_use == 0 || !x->ever_online)
+		return 0;
+	interleave_set_map_range(h->set, x->hpa, x->in_use, share);
+	base = h->cfg.decoders[p].dpa_base;
+	lo = MAX(share[p].start + base, start);
+	hi = MIN(share[p].start + base + share[p].len, start + len);
+	return hi > lo ? hi - lo : 0;
+}
+
+/* Forced Capacity Release: the memory is already gone.  What was in use on
+ * it is lost; the policy keeps the extent (stale) or drops it and gives
+ * back its partners. */
+static void forced_record(struct host *h, unsigned p, const struct proto_extent *e)
+{
+	GPtrArray *v = h->victims;
+	uint64_t lost = 0;
+
+	h->stats.forced++;
+	g_ptr_array_set_size(v, 0);
+	overlapping(h, p, e->start, e->len, v);
+	for (guint i = 0; i < v->len; i++)
+		lost += lost_bytes(h, g_ptr_array_index(v, i), p, e->start, e->len);
+	if (lost) {
+		struct host_report rep = { .kind = HOST_REPORT_LOST, .bytes = lost };
+
+		h->stats.lost_bytes += lost;
+		report(h, &rep);
+	}
+	if (v->len == 0)
+		return;
+	if (h->ops->decide_forced(h, h->policy_data) == HOST_FORCED_IGNORE) {
+		for (guint i = 0; i < v->len; i++) {
+			struct rext *x = g_ptr_array_index(v, i);
+			struct piece *pc = &x->pieces[p];
+
+			x->stale = true;
+			/* the forced piece is no longer the device's to strand */
+			if (pc->ignored) {
+				pc->ignored = false;
+				stranded(h, METRICS_STRANDED_IGNORED_RELEASE, -(int64_t)pc->len);
+			}
+		}
+		return;
+	}
+	for (guint i = 0; i < v->len; i++) {
+		struct rext *x = g_ptr_array_index(v, i);
+
+		/* whatever the device still holds of the forced piece comes
+		 * back as an unknown range if the FM asks for it */
+		piece_remove(h, x, p);
+		x->in_use = 0;
+		rext_release(h, x);
+	}
+}
+
+static void region_updated(struct host *h, unsigned p, uint8_t region)
+{
+	struct host_op *op;
+
+	if (!h->cfg.region_updates || region != h->cfg.region)
+		return;
+	op = op_mbox(h, p, PROTO_OP_GET_DC_CONFIG, NULL, 0, THEN_CONFIG, 0);
+	op->cmd.start = region;
+	op->cmd.count = 1;
+}
+
+static void handle_record(struct host *h, unsigned p, const struct proto_record *rec)
+{
+	h->stats.records++;
+	switch (rec->type) {
+	case PROTO_EVENT_ADD_CAPACITY:
+		chain_append(h, p, rec);
+		break;
+	case PROTO_EVENT_RELEASE_CAPACITY:
+		release_record(h, p, &rec->extent);
+		break;
+	case PROTO_EVENT_FORCED_RELEASE:
+		forced_record(h, p, &rec->extent);
+		break;
+	case PROTO_EVENT_REGION_UPDATED:
+		region_updated(h, p, rec->region);
+		break;
+	default:
+		sim_fail(h->k, "host '%s': device %u sent a %s record", h->cfg.name,
+			 h->cfg.devices[p], proto_event_name((enum proto_event)rec->type));
+		break;
+	}
+}
+
+/* ---- op completions --------------------------------------------------------- */
+
+/* N-way: a piece the device confirmed joins the region extent with the
+ * same tag, offset and length, or starts one that waits for partners. */
+static void assemble_piece(struct host *h, unsigned p, const struct resp_item *it)
+{
+	uint64_t offset = it->ext.start - h->cfg.decoders[p].dpa_base;
+	struct hreq *r = req_get(h, it->request);
+	struct extent_range pieces[INTERLEAVE_MAX_WAYS], hpa;
+	struct rext *x = NULL;
+
+	for (GList *n = h->assembling.head; n && !x; n = n->next) {
+		struct rext *y = n->data;
+
+		if (y->offset == offset && y->len == it->ext.len && !y->pieces[p].present &&
+		    proto_tag_equal(y->tag, it->ext.tag))
+			x = y;
+	}
+	if (!x) {
+		x = rext_new(h, r, it->ext.tag, offset, it->ext.len, HOST_EXTENT_ASSEMBLING);
+		x->assembling = true;
+		g_queue_push_tail(&h->assembling, x);
+	}
+	piece_add(h, x, p, it->ext.start, it->ext.len);
+	x->pieces[p].half = true;
+	stranded(h, METRICS_STRANDED_HALF_BUILT, (int64_t)it->ext.len);
+	if (x->npresent < h->cfg.ways)
+		return;
+	for (unsigned q = 0; q < h->cfg.ways; q++)
+		pieces[q] = (struct extent_range){ x->pieces[q].start - h->cfg.decoders[q].dpa_base,
+						   x->pieces[q].len };
+	if (interleave_set_assemble(h->set, pieces, &hpa) != INTERLEAVE_ASSEMBLY_COMPLETE)
+		return;		/* never complete: the timeout gives it back */
+	x->hpa = hpa.start;
+	x->hpa_len = hpa.len;
+	g_queue_remove(&h->assembling, x);
+	x->assembling = false;
+	sim_cancel(h->k, x->timer);
+	x->timer = SIM_HANDLE_NONE;
+	op_delay(h, realize_cost(h, x), THEN_REALIZED, x->id);
+}
+
+static void on_assembly_timer(struct sim *k, void *target, const void *payload);
+
+static void response_done(struct host *h, const struct host_op *op, const struct proto_mbox_done *d)
+{
+	uint64_t now = sim_now(h->k);
+	bool ok = d->rc == PROTO_RC_SUCCESS;
+
+	if (!ok)
+		h->stats.mbox_failures++;
+	for (guint i = 0; i < op->nranges; i++) {
+		const struct resp_item *it = &g_array_index(h->resp, struct resp_item, op->arg + i);
+		struct hreq *r = g_hash_table_lookup(h->reqs, &it->request);
+		struct rext *x = it->rext ? rext_get(h, it->rext) : NULL;
+
+		if (r)
+			r->t_responded = MAX(r->t_responded, now);
+		if (h->cfg.ways > 1) {
+			if (ok)
+				assemble_piece(h, op->position, it);
+			continue;
+		}
+		if (!x)
+			continue;
+		if (ok)
+			rext_online(h, x);
+		else
+			rext_free(h, x);
+	}
+	/* arm the assembly timers of pieces this answer left waiting */
+	for (GList *n = h->assembling.head; n; n = n->next) {
+		struct rext *x = n->data;
+
+		if (x->timer == SIM_HANDLE_NONE)
+			x->timer = sim_schedule(h->k, h->cfg.assembly_timeout, on_assembly_timer, h,
+						&x->id, sizeof(x->id));
+	}
+	if (op->cmd.flags & PROTO_RESPONSE_MORE)
+		return;
+	for (guint i = 0; i < h->resp_reqs->len; i++) {
+		uint64_t id = g_array_index(h->resp_reqs, uint64_t, i);
+		struct hreq *r = g_hash_table_lookup(h->reqs, &id);
+
+		if (r)
+			req_update(h, r);
+	}
+}
+
+static void realized(struct host *h, uint64_t id)
+{
+	struct rext *x = rext_get(h, id);
+	uint64_t now = sim_now(h->k);
+
+	if (!x || !waiting_state(x->state)) {
+		sim_fail(h->k, "host '%s': region extent %" PRIu64 " realized in a wrong state",
+			 h->cfg.name, id);
+		return;
+	}
+	x->req->t_realized = MAX(x->req->t_realized, now);
+	/* 1-way: online when the Add DC Response completes */
+	if (x->state == HOST_EXTENT_REALIZING)
+		return;
+	rext_online(h, x);
+	req_update(h, x->req);
+}
+
+static void released(struct host *h, const struct host_op *op, const struct proto_mbox_done *d)
+{
+	struct rext *x = rext_get(h, op->arg);
+
+	/* a refused Release DC drops the piece all the same: the device may
+	 * still hold it, and a later request for it is answered at once */
+	if (d->rc != PROTO_RC_SUCCESS)
+		h->stats.mbox_failures++;
+	if (!x)
+		return;
+	piece_remove(h, x, op->position);
+	if (x->npresent == 0)
+		rext_free(h, x);
+}
+
+static void config_read(struct host *h, const struct host_op *op, const struct proto_mbox_done *d)
+{
+	if (d->rc != PROTO_RC_SUCCESS || h->incoming_regions->len == 0)
+		return;
+	h->links[op->position].block_size =
+		g_array_index(h->incoming_regions, struct proto_region, 0).block_size;
+}
+
+static void op_finish(struct host *h, const struct host_op *op, const struct proto_mbox_done *d)
+{
+	switch (op->then) {
+	case THEN_NONE:
+		if (d && d->rc != PROTO_RC_SUCCESS)
+			h->stats.mbox_failures++;
+		break;
+	case THEN_GET:
+		if (d->rc != PROTO_RC_SUCCESS || d->count != h->incoming->len) {
+			sim_fail(h->k, "host '%s': get event records from device %u: %s", h->cfg.name,
+				 h->cfg.devices[op->position], proto_rc_name((enum proto_rc)d->rc));
+			break;
+		}
+		g_array_set_size(h->batch, 0);
+		g_array_append_vals(h->batch, h->incoming->data, h->incoming->len);
+		h->batch_t_read = sim_now(h->k);
+		break;
+	case THEN_CLEAR:
+		if (d->rc != PROTO_RC_SUCCESS)
+			sim_fail(h->k, "host '%s': clear event records on device %u: %s", h->cfg.name,
+				 h->cfg.devices[op->position], proto_rc_name((enum proto_rc)d->rc));
+		break;
+	case THEN_RECORD:
+		handle_record(h, h->job.position,
+			      &g_array_index(h->batch, struct proto_record, op->arg));
+		break;
+	case THEN_REALIZED:
+		realized(h, op->arg);
+		break;
+	case THEN_RESPONSE:
+		response_done(h, op, d);
+		break;
+	case THEN_RELEASED:
+		released(h, op, d);
+		break;
+	case THEN_CONFIG:
+		config_read(h, op, d);
+		break;
+	}
+}
+
+/* ---- jobs ------------------------------------------------------------------- */
+
+/* One more step of the drain job; false when the log is empty. */
+static bool drain_step(struct host *h, struct job *j)
+{
+	struct host_link *l = &h->links[j->position];
+	struct host_op *op;
+
+	switch (j->state) {
+	case DRAIN_GET:
+		l->drain_queued = false;
+		h->drain_t_irq = j->t_queued;
+		/* fall through */
+	case DRAIN_CLEARED:
+		op_mbox(h, j->position, PROTO_OP_GET_EVENT_RECORDS, NULL, 0, THEN_GET, 0);
+		j->state = DRAIN_GOT;
+		return true;
+	case DRAIN_GOT:
+		if (h->batch->len == 0)
+			return false;
+		j->index = 0;
+		j->state = DRAIN_HANDLE;
+		/* fall through */
+	case DRAIN_HANDLE:
+		if (j->index < h->batch->len) {
+			op_delay(h, h->cfg.latency.host_record_handle, THEN_RECORD, j->index++);
+			return true;
+		}
+		op = op_mbox(h, j->position, PROTO_OP_CLEAR_EVENT_RECORDS, NULL, 0, THEN_CLEAR, 0);
+		op->cmd.handle = g_array_index(h->batch, struct proto_record, 0).handle;
+		op->cmd.count = h->batch->len;
+		j->state = DRAIN_CLEARED;
+		return true;
+	}
+	return false;
+}
+
+static void destroy_region(struct host *h)
+{
+	GHashTableIter it;
+	gpointer value;
+	uint64_t lost = 0;
+
+	h->destroyed = true;
+	g_ptr_array_set_size(h->victims, 0);
+	g_hash_table_iter_init(&it, h->rexts);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct rext *x = value;
+
+		if (x->ever_online && !x->stale)
+			lost += x->in_use;
+		x->in_use = 0;
+		g_ptr_array_add(h->victims, x);
+	}
+	if (lost) {
+		struct host_report rep = { .kind = HOST_REPORT_LOST, .bytes = lost };
+
+		h->stats.lost_bytes += lost;
+		report(h, &rep);
+	}
+	for (guint i = 0; i < h->victims->len; i++)
+		rext_release(h, g_ptr_array_index(h->victims, i));
+}
+
+/* Starts or continues the current job; false when it is finished (the
+ * ops it queued still run before the next job). */
+static bool job_step(struct host *h)
+{
+	struct job *j = &h->job;
+	struct host_link *l;
+	struct rext *x;
+
+	switch (j->kind) {
+	case JOB_DRAIN:
+		return drain_step(h, j);
+	case JOB_RELEASE:
+		x = rext_get(h, j->arg);
+		if (x && x->in_use == 0)
+			rext_release(h, x);
+		break;
+	case JOB_CHAIN_TIMEOUT:
+		l = &h->links[j->position];
+		if (l->chain_seq != j->arg || l->chain->len == 0)
+			break;
+		h->stats.chain_timeouts++;
+		chain_reset(l);
+		g_array_set_size(h->resp, 0);
+		g_array_set_size(h->resp_reqs, 0);
+		respond(h, j->position);
+		break;
+	case JOB_DESTROY:
+		if (!h->destroyed)
+			destroy_region(h);
+		break;
+	}
+	return false;
+}
+
+static void thread_run(struct host *h)
+{
+	while (!h->busy && !sim_failed(h->k)) {
+		if (h->ops_head < h->ops_q->len) {
+			op_start(h);
+		} else if (h->job_active) {
+			h->job_active = job_step(h);
+		} else if (job_pop(h, &h->job)) {
+			h->job.state = DRAIN_GET;
+			h->job_active = true;
+		} else {
+			return;
+		}
+	}
+}
+
+/* ---- message handlers --------------------------------------------------------- */
+
+static void on_delay_done(struct sim *k, void *target, const void *payload)
+{
+	struct host *h = target;
+
+	(void)k;
+	(void)payload;
+	h->busy = false;
+	op_finish(h, &h->inflight, NULL);
+	thread_run(h);
+}
+
+static void on_interrupt(struct sim *k, void *target, const void *payload)
+{
+	struct host_link *l = target;
+	struct host *h = l->h;
+
+	(void)k;
+	(void)payload;
+	h->stats.interrupts++;
+	if (l->drain_queued)
+		return;
+	l->drain_queued = true;
+	job_push(h, JOB_DRAIN, l->position, 0);
+	thread_run(h);
+}
+
+static bool expecting(struct host_link *l, uint16_t opcode)
+{
+	struct host *h = l->h;
+
+	return h->busy && h->inflight.kind == OP_MBOX && h->inflight.position == l->position &&
+	       h->inflight.cmd.opcode == opcode;
+}
+
+static void on_record(struct sim *k, void *target, const void *payload)
+{
+	struct host_link *l = target;
+
+	if (!expecting(l, PROTO_OP_GET_EVENT_RECORDS)) {
+		sim_fail(k, "host '%s': an event record came without get event records",
+			 l->h->cfg.name);
+		return;
+	}
+	g_array_append_vals(l->h->incoming, payload, 1);
+}
+
+static void on_region(struct sim *k, void *target, const void *payload)
+{
+	struct host_link *l = target;
+
+	if (!expecting(l, PROTO_OP_GET_DC_CONFIG)) {
+		sim_fail(k, "host '%s': a region came without get dc configuration",
+			 l->h->cfg.name);
+		return;
+	}
+	g_array_append_vals(l->h->incoming_regions, payload, 1);
+}
+
+static void on_extent(struct sim *k, void *target, const void *payload)
+{
+	struct host_link *l = target;
+
+	(void)payload;
+	sim_fail(k, "host '%s': an extent list entry came unasked", l->h->cfg.name);
+}
+
+static void on_done(struct sim *k, void *target, const void *payload)
+{
+	struct host_link *l = target;
+	struct host *h = l->h;
+	const struct proto_mbox_done *d = payload;
+
+	if (!expecting(l, d->opcode)) {
+		sim_fail(k, "host '%s': device %u completed a command the host did not send",
+			 h->cfg.name, h->cfg.devices[l->position]);
+		return;
+	}
+	h->busy = false;
+	op_finish(h, &h->inflight, d);
+	thread_run(h);
+}
+
+static void on_chain_timer(struct sim *k, void *target, const void *payload)
+{
+	struct host *h = target;
+	const struct chain_timer_msg *m = payload;
+
+	(void)k;
+	h->links[m->position].chain_timer = SIM_HANDLE_NONE;
+	job_push(h, JOB_CHAIN_TIMEOUT, m->position, m->seq);
+	thread_run(h);
+}
+
+static void on_assembly_timer(struct sim *k, void *target, const void *payload)
+{
+	struct host *h = target;
+	struct rext *x = rext_get(h, *(const uint64_t *)payload);
+
+	(void)k;
+	if (!x || !x->assembling)
+		return;
+	x->timer = SIM_HANDLE_NONE;
+	g_queue_remove(&h->assembling, x);
+	x->assembling = false;
+	x->req->gave_up = true;
+	h->stats.assembly_timeouts++;
+	job_push(h, JOB_RELEASE, 0, x->id);
+	thread_run(h);
+}
+
+/* The applications of request REQUEST now use BYTES of it. */
+static void on_use(struct sim *k, void *target, const void *payload)
+{
+	struct host *h = target;
+	const struct host_use_msg *m = payload;
+	struct hreq *r = g_hash_table_lookup(h->reqs, &m->request);
+	uint64_t left = m->bytes;
+
+	(void)k;
+	if (!r)
+		return;
+	for (guint i = 0; i < r->rexts->len; i++) {
+		struct rext *x = g_ptr_array_index(r->rexts, i);
+
+		if (x->state != HOST_EXTENT_ONLINE)
+			continue;
+		x->in_use = MIN(left, x->hpa_len);
+		left -= x->in_use;
+	}
+	if (m->bytes)
+		return;
+	/* stopped: deferred releases go ahead once their whole group is idle */
+	g_ptr_array_set_size(h->victims, 0);
+	for (guint i = 0; i < r->rexts->len; i++) {
+		struct rext *x = g_ptr_array_index(r->rexts, i);
+
+		if (x->deferred && !g_ptr_array_find(h->victims, x, NULL))
+			g_ptr_array_add(h->victims, x);
+	}
+	expand_groups(h, h->victims);
+	if (h->victims->len == 0 || group_in_use(h->victims))
+		return;
+	for (guint i = 0; i < h->victims->len; i++)
+		job_push(h, JOB_RELEASE, 0, ((struct rext *)g_ptr_array_index(h->victims, i))->id);
+	thread_run(h);
+}
+
+static void on_destroy(struct sim *k, void *target, const void *payload)
+{
+	struct host *h = target;
+
+	(void)k;
+	(void)payload;
+	job_push(h, JOB_DESTROY, 0, 0);
+	thread_run(h);
+}
+
+/* ---- lifetime and wiring ----------------------------------------------------- */
+
+struct host *host_new(struct sim *k, unsigned id, const struct host_config *cfg,
+		      GError **error)
+{
+	struct host *h;
+
+	g_return_val_if_fail(k != NULL && cfg != NULL, NULL);
+	if (!host_config_validate(cfg, error))
+		return NULL;
+	h = g_new0(struct host, 1);
+	h->k = k;
+	h->id = id;
+	h->cfg = *cfg;
+	h->cfg.name[HOST_NAME_SIZE - 1] = '\0';
+	h->ops = host_policy_find(cfg->policy);
+	h->set = interleave_set_new(cfg->ways, cfg->granularity, cfg->devices, cfg->ways, error);
+	if (!h->set) {
+		g_free(h);
+		return NULL;
+	}
+	h->region_size = cfg->decoders[0].dpa_len * cfg->ways;
+	for (unsigned p = 0; p < cfg->ways; p++) {
+		struct host_link *l = &h->links[p];
+
+		l->h = h;
+		l->position = p;
+		l->pieces = g_tree_new_full(key_cmp, NULL, NULL, NULL);
+		l->chain = g_array_new(FALSE, FALSE, sizeof(struct proto_extent));
+		l->chain_reqs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+		l->block_size = cfg->decoders[p].block_size;
+	}
+	h->rexts = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+	h->reqs = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, req_free);
+	g_queue_init(&h->assembling);
+	h->jobs = g_array_new(FALSE, FALSE, sizeof(struct job));
+	h->ops_q = g_array_new(FALSE, FALSE, sizeof(struct host_op));
+	h->op_ranges = g_array_new(FALSE, FALSE, sizeof(struct proto_range));
+	h->incoming = g_array_new(FALSE, FALSE, sizeof(struct proto_record));
+	h->incoming_regions = g_array_new(FALSE, FALSE, sizeof(struct proto_region));
+	h->batch = g_array_new(FALSE, FALSE, sizeof(struct proto_record));
+	h->resp = g_array_new(FALSE, FALSE, sizeof(struct resp_item));
+	h->resp_reqs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	h->accept = g_array_new(FALSE, FALSE, sizeof(bool));
+	h->victims = g_ptr_array_new();
+	return h;
+}
+
+void host_free(struct host *h)
+{
+	if (!h)
+		return;
+	for (unsigned p = 0; p < h->cfg.ways; p++) {
+		g_tree_destroy(h->links[p].pieces);
+		g_array_unref(h->links[p].chain);
+		g_array_unref(h->links[p].chain_reqs);
+	}
+	g_queue_clear(&h->assembling);
+	g_hash_table_destroy(h->rexts);
+	g_hash_table_destroy(h->reqs);
+	g_array_unref(h->jobs);
+	g_array_unref(h->ops_q);
+	g_array_unref(h->op_ranges);
+	g_array_unref(h->incoming);
+	g_array_unref(h->incoming_regions);
+	g_array_unref(h->batch);
+	g_array_unref(h->resp);
+	g_array_unref(h->resp_reqs);
+	g_array_unref(h->accept);
+	g_ptr_array_unref(h->victims);
+	interleave_set_free(h->set);
+	g_free(h);
+}
+
+void host_device_port(struct host *h, unsigned position, struct proto_host_port *out)
+{
+	g_return_if_fail(h != NULL && out != NULL && position < h->cfg.ways);
+	*out = (struct proto_host_port){
+		.target = &h->links[position],
+		.interrupt = on_interrupt,
+		.record = on_record,
+		.extent = on_extent,
+		.region = on_region,
+		.done = on_done,
+	};
+}
+
+void host_connect_device(struct host *h, unsigned position, const struct proto_mbox_port *mbox)
+{
+	g_return_if_fail(h != NULL && mbox != NULL && position < h->cfg.ways);
+	h->links[position].mbox = *mbox;
+	h->links[position].connected = true;
+}
+
+void host_app_port(struct host *h, struct host_app_port *out)
+{
+	g_return_if_fail(h != NULL && out != NULL);
+	*out = (struct host_app_port){ .target = h, .use = on_use, .destroy = on_destroy };
+}
+
+void host_connect_tenant(struct host *h, const struct host_tenant_port *port)
+{
+	g_return_if_fail(h != NULL && port != NULL);
+	h->tenant = *port;
+	h->tenant_connected = true;
+}
+
+void host_set_observer(struct host *h, host_observer_fn fn, void *data)
+{
+	g_return_if_fail(h != NULL);
+	h->observer = fn;
+	h->observer_data = data;
+}
+
+void host_set_policy(struct host *h, const struct host_policy_ops *ops, void *data)
+{
+	g_return_if_fail(h != NULL && ops != NULL && ops->decide_chain && ops->decide_busy &&
+			 ops->decide_forced);
+	h->ops = ops;
+	h->policy_data = data;
+}
+
+/* ---- policy helpers and observers --------------------------------------------- */
+
+bool host_decoder_contains(const struct host *h, unsigned position, uint64_t start,
+			   uint64_t len)
+{
+	const struct host_decoder *d;
+
+	g_return_val_if_fail(h != NULL && position < h->cfg.ways, false);
+	d = &h->cfg.decoders[position];
+	return !h->destroyed && len && start >= d->dpa_base && len <= d->dpa_len &&
+	       start - d->dpa_base <= d->dpa_len - len;
+}
+
+bool host_block_aligned(const struct host *h, unsigned position, uint64_t start, uint64_t len)
+{
+	uint64_t bs;
+
+	g_return_val_if_fail(h != NULL && position < h->cfg.ways, false);
+	bs = h->links[position].block_size;
+	return bs == 0 || (start % bs == 0 && len % bs == 0);
+}
+
+enum host_overlap host_overlap(const struct host *h, unsigned position, uint64_t start,
+			       uint64_t len)
+{
+	GTreeNode *n;
+	const struct rext *x;
+
+	g_return_val_if_fail(h != NULL && position < h->cfg.ways, HOST_OVERLAP_NONE);
+	n = node_before(h->links[position].pieces, start + len);
+	if (!n)
+		return HOST_OVERLAP_NONE;
+	x = g_tree_node_value(n);
+	return x->pieces[position].start + x->pieces[position].len > start ? HOST_OVERLAP_SOME
+									      : HOST_OVERLAP_NONE;
+}
+
+bool host_tag_in_use(const struct host *h, const uint8_t tag[PROTO_TAG_SIZE])
+{
+	GHashTableIter it;
+	gpointer value;
+
+	g_return_val_if_fail(h != NULL && tag != NULL, false);
+	g_hash_table_iter_init(&it, h->rexts);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		if (proto_tag_equal(((const struct rext *)value)->tag, tag))
+			return true;
+	return false;
+}
+
+unsigned host_get_id(const struct host *h)
+{
+	g_return_val_if_fail(h != NULL, 0);
+	return h->id;
+}
+
+const char *host_get_name(const struct host *h)
+{
+	g_return_val_if_fail(h != NULL, NULL);
+	return h->cfg.name;
+}
+
+const struct host_config *host_get_config(const struct host *h)
+{
+	g_return_val_if_fail(h != NULL, NULL);
+	return &h->cfg;
+}
+
+static bool accessible(const struct rext *x)
+{
+	return x->state == HOST_EXTENT_ONLINE && !x->stale;
+}
+
+void host_get_stats(const struct host *h, struct host_stats *out)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	g_return_if_fail(h != NULL && out != NULL);
+	*out = h->stats;
+	out->region_destroyed = h->destroyed;
+	out->region_extents = g_hash_table_size(h->rexts);
+	g_hash_table_iter_init(&it, h->rexts);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		const struct rext *x = value;
+
+		if (accessible(x))
+			out->online_bytes += x->hpa_len;
+		if (x->stale)
+			out->stale_bytes += x->hpa_len;
+		out->in_use_bytes += x->in_use;
+		for (unsigned p = 0; p < h->cfg.ways; p++)
+			if (x->pieces[p].half)
+				out->assembling_bytes += x->pieces[p].len;
+	}
+	for (unsigned p = 0; p < h->cfg.ways; p++)
+		out->chains_open += h->links[p].chain->len > 0;
+}
+
+struct foreach_walk {
+	const struct host *h;
+	unsigned position;
+	host_extent_fn fn;
+	void *data;
+	int rc;
+};
+
+static gboolean foreach_visit(gpointer key, gpointer value, gpointer data)
+{
+	struct foreach_walk *w = data;
+	const struct rext *x = value;
+	const struct piece *pc = &x->pieces[w->position];
+	struct host_extent_info info = {
+		.device = w->h->cfg.devices[w->position],
+		.position = w->position,
+		.start = pc->start,
+		.len = pc->len,
+		.request = x->req->id,
+		.state = x->state,
+		.stale = x->stale,
+		.accessible = accessible(x),
+		.hpa = x->hpa,
+		.hpa_len = x->hpa_len,
+		.in_use = x->in_use,
+	};
+
+	(void)key;
+	memcpy(info.tag, x->tag, PROTO_TAG_SIZE);
+	w->rc = w->fn(&info, w->data);
+	return w->rc != 0;
+}
+
+int host_extents_foreach(const struct host *h, host_extent_fn fn, void *data)
+{
+	struct foreach_walk w = { .h = h, .fn = fn, .data = data };
+
+	g_return_val_if_fail(h != NULL && fn != NULL, 0);
+	for (unsigned p = 0; p < h->cfg.ways && !w.rc; p++) {
+		w.position = p;
+		g_tree_foreach(h->links[p].pieces, foreach_visit, &w);
+	}
+	return w.rc;
+}
+
+bool host_can_access(const struct host *h, unsigned device, uint64_t dpa)
+{
+	unsigned p;
+	GTreeNode *n;
+	const struct rext *x;
+
+	g_return_val_if_fail(h != NULL, false);
+	if (!interleave_set_find_device(h->set, device, &p) || dpa == UINT64_MAX)
+		return false;
+	n = node_before(h->links[p].pieces, dpa + 1);
+	if (!n)
+		return false;
+	x = g_tree_node_value(n);
+	return dpa - x->pieces[p].start < x->pieces[p].len && accessible(x);
+}
+
+bool host_request_open(const struct host *h, uint64_t request)
+{
+	const struct hreq *r;
+
+	g_return_val_if_fail(h != NULL, false);
+	r = g_hash_table_lookup(h->reqs, &request);
+	return r && !r->settled;
+}
+
+struct check_walk {
+	const struct host *h;
+	unsigned position;
+	uint64_t last_end;
+	guint pieces;
+	const char *broken;
+};
+
+static gboolean check_visit(gpointer key, gpointer value, gpointer data)
+{
+	struct check_walk *w = data;
+	const struct rext *x = value;
+	const struct piece *pc = &x->pieces[w->position];
+
+	if (!pc->present || key != &pc->start)
+		w->broken = "a tree entry is not its piece";
+	else if (w->pieces && pc->start < w->last_end)
+		w->broken = "pieces overlap";
+	else if (rext_get(w->h, x->id) != x)
+		w->broken = "a piece belongs to an unknown region extent";
+	w->last_end = pc->start + pc->len;
+	w->pieces++;
+	return w->broken != NULL;
+}
+
+bool host_check_invariants(const struct host *h, GError **error)
+{
+	struct check_walk w = { .h = h };
+	GHashTableIter it;
+	gpointer value;
+	guint present = 0, pieces = 0;
+
+	g_return_val_if_fail(h != NULL, false);
+	for (unsigned p = 0; p < h->cfg.ways && !w.broken; p++) {
+		w.position = p;
+		w.pieces = 0;
+		g_tree_foreach(h->links[p].pieces, check_visit, &w);
+		pieces += w.pieces;
+	}
+	g_hash_table_iter_init(&it, h->rexts);
+	while (!w.broken && g_hash_table_iter_next(&it, NULL, &value)) {
+		const struct rext *x = value;
+		unsigned n = 0;
+
+		for (unsigned p = 0; p < h->cfg.ways; p++)
+			n += x->pieces[p].present;
+		if (n != x->npresent)
+			w.broken = "a region extent miscounts its pieces";
+		else if (x->in_use > x->hpa_len)
+			w.broken = "more in use than a region extent holds";
+		else if (!g_ptr_array_find(x->req->rexts, x, NULL))
+			w.broken = "a region extent is missing from its request";
+		present += n;
+	}
+	g_hash_table_iter_init(&it, h->reqs);
+	while (!w.broken && g_hash_table_iter_next(&it, NULL, &value)) {
+		const struct hreq *r = value;
+		unsigned waiting = 0;
+
+		for (guint i = 0; i < r->rexts->len; i++)
+			waiting += waiting_state(((const struct rext *)g_ptr_array_index(r->rexts, i))->state);
+		if (waiting != r->waiting)
+			w.broken = "a request miscounts its waiting region extents";
+	}
+	if (!w.broken && present != pieces)
+		w.broken = "pieces and trees disagree";
+	if (!w.broken)
+		return true;
+	g_set_error(error, HOST_ERROR, HOST_ERROR_INVARIANT, "host '%s': %s", h->cfg.name, w.broken);
+	return false;
+}
