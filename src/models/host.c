@@ -493,9 +493,13 @@ static void rext_free(struct host *h, struct rext *x)
 }
 
 /* Queues the cache flush (if it was ever mapped) and one Release DC per
- * piece; the pieces go when the device confirms. */
+ * piece; the pieces go when the device confirms.  X may be freed. */
 static void rext_release(struct host *h, struct rext *x)
 {
+	if (x->npresent == 0) {
+		rext_free(h, x);
+		return;
+	}
 	if (x->state == HOST_EXTENT_RELEASING)
 		return;
 	if (x->assembling) {
@@ -515,8 +519,6 @@ static void rext_release(struct host *h, struct rext *x)
 		if (pc->present)
 			op_mbox(h, p, PROTO_OP_RELEASE_DC, &r, 1, THEN_RELEASED, x->id);
 	}
-	if (x->npresent == 0)
-		rext_free(h, x);
 }
 
 static void rext_online(struct host *h, struct rext *x)
