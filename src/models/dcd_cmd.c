@@ -602,6 +602,25 @@ static const struct proto_extent *fm_extent(const struct dcd *dev, uint32_t i)
 	return &g_array_index(dev->fm_staging, struct proto_extent, i);
 }
 
+/* The extents the FM listed with its command, as sorted spans inside the
+ * command's region: Invalid Input for none, else as spans_add/finish. */
+static enum proto_rc spans_from_fm_extents(struct dcd *dev)
+{
+	uint32_t n = dev->fm_staging->len;
+	enum proto_rc rc;
+
+	if (n == 0)
+		return PROTO_RC_INVALID_INPUT;
+	spans_reset(dev);
+	for (uint32_t i = 0; i < n; i++) {
+		rc = spans_add(dev, fm_extent(dev, i)->start, fm_extent(dev, i)->len, i,
+			       dev->fm_cmd.region);
+		if (rc != PROTO_RC_SUCCESS)
+			return rc;
+	}
+	return spans_finish(dev);
+}
+
 static bool tag_is_new(const struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE])
 {
 	return !proto_tag_is_zero(tag) && !dcd_tag_in_use(dev, tag);
@@ -663,20 +682,10 @@ static enum proto_rc add_select(struct dcd *dev, bool contiguous, enum proto_cau
 /* Prescriptive: the FM names free, aligned, disjoint extents. */
 static enum proto_rc add_prescribed(struct dcd *dev, enum proto_cause *cause)
 {
-	const struct proto_fm_cmd *cmd = &dev->fm_cmd;
 	uint32_t n = dev->fm_staging->len, new_tags = 0;
 	enum proto_rc rc;
 
-	if (n == 0)
-		return PROTO_RC_INVALID_INPUT;
-	spans_reset(dev);
-	for (uint32_t i = 0; i < n; i++) {
-		rc = spans_add(dev, fm_extent(dev, i)->start, fm_extent(dev, i)->len, i,
-			       cmd->region);
-		if (rc != PROTO_RC_SUCCESS)
-			return rc;
-	}
-	rc = spans_finish(dev);
+	rc = spans_from_fm_extents(dev);
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
 	for (uint32_t i = 0; i < n; i++) {
@@ -853,19 +862,9 @@ static enum proto_rc release_tag_clips(struct dcd *dev, bool forced)
 static enum proto_rc release_prescribed_clips(struct dcd *dev, bool forced)
 {
 	const struct proto_fm_cmd *cmd = &dev->fm_cmd;
-	uint32_t n = dev->fm_staging->len;
 	enum proto_rc rc;
 
-	if (n == 0)
-		return PROTO_RC_INVALID_INPUT;
-	spans_reset(dev);
-	for (uint32_t i = 0; i < n; i++) {
-		rc = spans_add(dev, fm_extent(dev, i)->start, fm_extent(dev, i)->len, i,
-			       cmd->region);
-		if (rc != PROTO_RC_SUCCESS)
-			return rc;
-	}
-	rc = spans_finish(dev);
+	rc = spans_from_fm_extents(dev);
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
 	clips_load(dev);
