@@ -494,6 +494,42 @@ static void test_release_range_whole_extent(void)
 	fx_fini(&f);
 }
 
+/* A range release names its region: the second region's DPA must not be
+ * looked up in the first. */
+static void test_release_range_in_second_region(void)
+{
+	struct fx f;
+	const struct fm_report *r;
+	uint64_t id;
+	struct fm_add_request a = {
+		.size = 8 * MIB,
+		.host = 0,
+		.policy = PROTO_SELECT_FREE,
+		.region = 1,
+	};
+	struct fm_release_request part = {
+		.by = FM_RELEASE_BY_RANGE,
+		.host = 0,
+		.device = 0,
+		.region = 1,
+		.start = R1 + 2 * MIB,
+		.len = BS,
+	};
+
+	fx_init(&f, DCD_PROFILE_SPEC, NULL, NULL);
+	a.id = f.next_id++;
+	sim_schedule(f.k, 0, f.port.add, f.port.target, &a, sizeof(a));
+	run(&f);
+	CU_ASSERT_EQUAL(dev_entry(&f, 0, R1).attr.state, EXTENT_ACCEPTED);
+	id = release_req(&f, &part);
+	run(&f);
+	r = report_of(&f, id);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->outcome, FM_OUTCOME_DONE);
+	CU_ASSERT_EQUAL(dev_bytes(&f, 0, EXTENT_ACCEPTED), 0);
+	fx_fini(&f);
+}
+
 static void test_release_by_tag_and_two_way(void)
 {
 	struct fx f;
@@ -671,6 +707,7 @@ int main(void)
 		{ "release reissue then force", test_release_reissue_then_force },
 		{ "release timeout without force", test_release_timeout_without_force },
 		{ "release range whole extent", test_release_range_whole_extent },
+		{ "release range in the second region", test_release_range_in_second_region },
 		{ "release by tag and two way", test_release_by_tag_and_two_way },
 		{ "forced release of pending offer", test_forced_release_of_pending_offer },
 		{ "invalid requests", test_invalid_requests },
