@@ -3,6 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli.h"
+#include "cli/report_cmd.h"
+#include "cli/validate.h"
+
 struct command {
 	const char *name;
 	const char *summary;
@@ -10,6 +14,9 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "run", "run one scenario and write its results file", cli_cmd_run },
+	{ "report", "plot a results file: figures and index.html", cli_report_main },
+	{ "validate", "check a host policy against the conformance suite", cli_validate_main },
 	{ NULL, NULL, NULL },
 };
 
@@ -23,28 +30,26 @@ static void usage(FILE *out)
 		"Commands:\n");
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(out, "  %-10s %s\n", c->name, c->summary);
-	if (!commands[0].name)
-		fprintf(out, "  (none yet: the kernel benchmark is bench/hold, see bench/README.md)\n");
-	fprintf(out, "\n'dcdsim COMMAND --help' describes a command.\n");
+	fprintf(out, "\n'dcdsim COMMAND --help' describes a command; docs/cli.md has more.\n");
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return CLI_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
-		return 0;
+		return CLI_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("dcdsim %s\n", PACKAGE_VERSION);
-		return 0;
+		return CLI_EXIT_OK;
 	}
 	for (const struct command *c = commands; c->name; c++)
 		if (!strcmp(argv[1], c->name))
 			return c->run(argc - 1, argv + 1);
 	fprintf(stderr, "dcdsim: unknown command '%s' (see 'dcdsim --help')\n", argv[1]);
-	return 2;
+	return CLI_EXIT_USAGE;
 }

@@ -75,6 +75,7 @@ enum job_kind {
 	JOB_RELEASE,		/* region extent ARG: give it back */
 	JOB_CHAIN_TIMEOUT,	/* POSITION's chain number ARG */
 	JOB_DESTROY,		/* the region */
+	JOB_GIVE_BACK,		/* POSITION's range [ARG, ARG + LEN), for the policy */
 };
 
 enum drain_state { DRAIN_GET, DRAIN_GOT, DRAIN_HANDLE, DRAIN_CLEARED };
@@ -83,6 +84,7 @@ struct job {
 	enum job_kind kind;
 	unsigned position;
 	uint64_t arg;
+	uint64_t len;
 	uint64_t t_queued;
 	enum drain_state state;
 	guint index;
@@ -203,7 +205,7 @@ bool host_config_validate(const struct host_config *cfg, GError **error)
 	uint64_t len;
 
 	g_return_val_if_fail(cfg != NULL, false);
-	ops = host_policy_find(cfg->policy);
+	ops = cfg->policy_ops ? cfg->policy_ops : host_policy_find(cfg->policy);
 	if (!ops)
 		return config_fail(error, cfg, "unknown policy '%s' (known: %s)", cfg->policy,
 				   host_policy_names());
@@ -290,11 +292,13 @@ static uint64_t flush_cost(const struct host *h)
 
 static void thread_run(struct host *h);
 
-static void job_push(struct host *h, enum job_kind kind, unsigned position, uint64_t arg)
+/* The job queued, valid until the next push. */
+static struct job *job_push(struct host *h, enum job_kind kind, unsigned position, uint64_t arg)
 {
 	struct job j = { .kind = kind, .position = position, .arg = arg, .t_queued = sim_now(h->k) };
 
 	g_array_append_val(h->jobs, j);
+	return &g_array_index(h->jobs, struct job, h->jobs->len - 1);
 }
 
 static bool job_pop(struct host *h, struct job *out)
@@ -640,6 +644,20 @@ static void chain_decided(struct host *h, unsigned p, struct hreq *r)
 	r->t_decided_last = now;
 }
 
+/* Whether offer I of the chain overlaps a piece the host holds on P or an
+ * offer accepted before it (the trees hold one piece per DPA). */
+static bool accepted_overlap(const struct host *h, unsigned p, const struct proto_extent *ext,
+			     const bool *accept, guint i)
+{
+	if (host_overlap(h, p, ext[i].start, ext[i].len) != HOST_OVERLAP_NONE)
+		return true;
+	for (guint j = 0; j < i; j++)
+		if (accept[j] && ext[j].start < ext[i].start + ext[i].len &&
+		    ext[i].start < ext[j].start + ext[j].len)
+			return true;
+	return false;
+}
+
 /* The closing record of POSITION's chain was handled: the policy decides,
  * a 1-way host realizes what it accepts, and the device gets the answer. */
 static void chain_close(struct host *h, unsigned p)
@@ -653,8 +671,9 @@ static void chain_close(struct host *h, unsigned p)
 	g_array_set_size(h->accept, n);
 	accept = (bool *)h->accept->data;
 	memset(accept, 0, n * sizeof(bool));
-	if (!h->destroyed)
-		h->ops->decide_chain(h, h->policy_data, p, ext, n, accept);
+	/* the policy may wait: the chain stays open for its next closing record */
+	if (!h->destroyed && !h->ops->decide_chain(h, h->policy_data, p, ext, n, accept))
+		return;
 	g_array_set_size(h->resp, 0);
 	g_array_set_size(h->resp_reqs, 0);
 	for (guint i = 0; i < n; i++) {
@@ -667,6 +686,13 @@ static void chain_close(struct host *h, unsigned p)
 		if (!seen) {
 			chain_decided(h, p, r);
 			g_array_append_val(h->resp_reqs, reqs[i]);
+		}
+		if (accept[i] && accepted_overlap(h, p, ext, accept, i)) {
+			sim_fail(h->k, "host '%s': policy '%s' accepted [%#" PRIx64 ", +%" PRIu64 "] of "
+				 "device %u, which overlaps an extent the host holds or accepts (the "
+				 "model keeps one extent per DPA range)", h->cfg.name, h->ops->name,
+				 ext[i].start, ext[i].len, h->cfg.devices[p]);
+			accept[i] = false;
 		}
 		if (!accept[i]) {
 			h->stats.extents_rejected++;
@@ -733,9 +759,32 @@ static void release_unknown(struct host *h, unsigned p, const struct proto_exten
 	op_mbox(h, p, PROTO_OP_RELEASE_DC, &r, 1, THEN_NONE, 0);
 }
 
+/* Gives back the region extents of V, whole: what of them is in use is
+ * lost. */
+static void release_victims(struct host *h, GPtrArray *v)
+{
+	uint64_t lost = 0;
+
+	for (guint i = 0; i < v->len; i++) {
+		struct rext *x = g_ptr_array_index(v, i);
+
+		if (x->ever_online && !x->stale)
+			lost += x->in_use;
+		x->in_use = 0;
+	}
+	if (lost) {
+		struct host_report rep = { .kind = HOST_REPORT_LOST, .bytes = lost };
+
+		h->stats.lost_bytes += lost;
+		report(h, &rep);
+	}
+	for (guint i = 0; i < v->len; i++)
+		rext_release(h, g_ptr_array_index(v, i));
+}
+
 /* Release Capacity: every region extent overlapping the range goes whole
- * (its whole tag group with tag groups), unless in use: then the policy
- * defers or ignores. */
+ * (its whole tag group with tag groups) as the policy decides: now, once
+ * not in use, or never (the FM must ask again). */
 static void release_record(struct host *h, unsigned p, const struct proto_extent *e)
 {
 	GPtrArray *v = h->victims;
@@ -752,18 +801,22 @@ static void release_record(struct host *h, unsigned p, const struct proto_extent
 	}
 	expand_groups(h, v);
 	busy = group_in_use(v);
-	if (busy == 0) {
+	switch (h->ops->decide_release(h, h->policy_data, p, e, busy)) {
+	case HOST_BUSY_DEFER:
+		/* idle memory has nothing to wait for */
+		if (busy) {
+			h->stats.deferred++;
+			rep.kind = HOST_REPORT_DEFERRED;
+			for (guint i = 0; i < v->len; i++)
+				((struct rext *)g_ptr_array_index(v, i))->deferred = true;
+			break;
+		}
+		/* fall through */
+	case HOST_BUSY_NOW:
 		h->stats.releases++;
-		for (guint i = 0; i < v->len; i++)
-			rext_release(h, g_ptr_array_index(v, i));
+		release_victims(h, v);
 		return;
-	}
-	if (h->ops->decide_busy(h, h->policy_data, busy) == HOST_BUSY_DEFER) {
-		h->stats.deferred++;
-		rep.kind = HOST_REPORT_DEFERRED;
-		for (guint i = 0; i < v->len; i++)
-			((struct rext *)g_ptr_array_index(v, i))->deferred = true;
-	} else {
+	case HOST_BUSY_IGNORE:
 		h->stats.ignored++;
 		rep.kind = HOST_REPORT_IGNORED;
 		for (guint i = 0; i < v->len; i++) {
@@ -778,6 +831,7 @@ static void release_record(struct host *h, unsigned p, const struct proto_extent
 				}
 			}
 		}
+		break;
 	}
 	report(h, &rep);
 }
@@ -819,7 +873,7 @@ static void forced_record(struct host *h, unsigned p, const struct proto_extent 
 	}
 	if (v->len == 0)
 		return;
-	if (h->ops->decide_forced(h, h->policy_data) == HOST_FORCED_IGNORE) {
+	if (h->ops->decide_forced(h, h->policy_data, p, e) == HOST_FORCED_IGNORE) {
 		for (guint i = 0; i < v->len; i++) {
 			struct rext *x = g_ptr_array_index(v, i);
 			struct piece *pc = &x->pieces[p];
@@ -847,8 +901,13 @@ static void forced_record(struct host *h, unsigned p, const struct proto_extent 
 static void region_updated(struct host *h, unsigned p, uint8_t region)
 {
 	struct host_op *op;
+	bool reread;
 
-	if (!h->cfg.region_updates || region != h->cfg.region)
+	if (region != h->cfg.region)
+		return;
+	reread = h->ops->decide_region ? h->ops->decide_region(h, h->policy_data, p)
+				       : h->cfg.region_updates;
+	if (!reread)
 		return;
 	op = op_mbox(h, p, PROTO_OP_GET_DC_CONFIG, NULL, 0, THEN_CONFIG, 0);
 	op->cmd.start = region;
@@ -1090,27 +1149,29 @@ static void destroy_region(struct host *h)
 {
 	GHashTableIter it;
 	gpointer value;
-	uint64_t lost = 0;
 
 	h->destroyed = true;
 	g_ptr_array_set_size(h->victims, 0);
 	g_hash_table_iter_init(&it, h->rexts);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		struct rext *x = value;
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		g_ptr_array_add(h->victims, value);
+	release_victims(h, h->victims);
+}
 
-		if (x->ever_online && !x->stale)
-			lost += x->in_use;
-		x->in_use = 0;
-		g_ptr_array_add(h->victims, x);
-	}
-	if (lost) {
-		struct host_report rep = { .kind = HOST_REPORT_LOST, .bytes = lost };
+/* The policy gives back what overlaps the range, or the range itself. */
+static void give_back(struct host *h, unsigned p, uint64_t start, uint64_t len)
+{
+	struct proto_extent e = { .start = start, .len = len };
 
-		h->stats.lost_bytes += lost;
-		report(h, &rep);
+	g_ptr_array_set_size(h->victims, 0);
+	if (!h->destroyed)
+		overlapping(h, p, start, len, h->victims);
+	if (h->victims->len == 0) {
+		release_unknown(h, p, &e);
+		return;
 	}
-	for (guint i = 0; i < h->victims->len; i++)
-		rext_release(h, g_ptr_array_index(h->victims, i));
+	expand_groups(h, h->victims);
+	release_victims(h, h->victims);
 }
 
 /* Starts or continues the current job; false when it is finished (the
@@ -1142,6 +1203,9 @@ static bool job_step(struct host *h)
 	case JOB_DESTROY:
 		if (!h->destroyed)
 			destroy_region(h);
+		break;
+	case JOB_GIVE_BACK:
+		give_back(h, j->position, j->arg, j->len);
 		break;
 	}
 	return false;
@@ -1312,6 +1376,14 @@ static void on_use(struct sim *k, void *target, const void *payload)
 	thread_run(h);
 }
 
+static void on_policy_timer(struct sim *k, void *target, const void *payload)
+{
+	struct host *h = target;
+
+	(void)k;
+	h->ops->timer(h, h->policy_data, *(const uint64_t *)payload);
+}
+
 static void on_destroy(struct sim *k, void *target, const void *payload)
 {
 	struct host *h = target;
@@ -1337,7 +1409,8 @@ struct host *host_new(struct sim *k, unsigned id, const struct host_config *cfg,
 	h->id = id;
 	h->cfg = *cfg;
 	h->cfg.name[HOST_NAME_SIZE - 1] = '\0';
-	h->ops = host_policy_find(cfg->policy);
+	h->ops = cfg->policy_ops ? cfg->policy_ops : host_policy_find(cfg->policy);
+	h->policy_data = cfg->policy_data;
 	h->set = interleave_set_new(cfg->ways, cfg->granularity, cfg->devices, cfg->ways, error);
 	if (!h->set) {
 		g_free(h);
@@ -1438,10 +1511,24 @@ void host_set_observer(struct host *h, host_observer_fn fn, void *data)
 
 void host_set_policy(struct host *h, const struct host_policy_ops *ops, void *data)
 {
-	g_return_if_fail(h != NULL && ops != NULL && ops->decide_chain && ops->decide_busy &&
+	g_return_if_fail(h != NULL && ops != NULL && ops->decide_chain && ops->decide_release &&
 			 ops->decide_forced);
 	h->ops = ops;
 	h->policy_data = data;
+}
+
+void host_policy_timer(const struct host *h, uint64_t delay, uint64_t arg)
+{
+	g_return_if_fail(h != NULL && h->ops->timer != NULL);
+	/* the host is the timer's target: it changes only when it fires */
+	sim_schedule(h->k, delay, on_policy_timer, (void *)h, &arg, sizeof(arg));
+}
+
+void host_give_back(struct host *h, unsigned position, uint64_t start, uint64_t len)
+{
+	g_return_if_fail(h != NULL && position < h->cfg.ways && len > 0);
+	job_push(h, JOB_GIVE_BACK, position, start)->len = len;
+	thread_run(h);
 }
 
 /* ---- policy helpers and observers --------------------------------------------- */
@@ -1494,10 +1581,23 @@ bool host_tag_in_use(const struct host *h, const uint8_t tag[PROTO_TAG_SIZE])
 	return false;
 }
 
+const struct proto_extent *host_chain_get(const struct host *h, unsigned position, size_t *n)
+{
+	g_return_val_if_fail(h != NULL && position < h->cfg.ways && n != NULL, NULL);
+	*n = h->links[position].chain->len;
+	return (const struct proto_extent *)(void *)h->links[position].chain->data;
+}
+
 unsigned host_get_id(const struct host *h)
 {
 	g_return_val_if_fail(h != NULL, 0);
 	return h->id;
+}
+
+struct sim *host_get_sim(const struct host *h)
+{
+	g_return_val_if_fail(h != NULL, NULL);
+	return h->k;
 }
 
 const char *host_get_name(const struct host *h)

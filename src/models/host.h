@@ -52,6 +52,7 @@
 enum host_busy_release {
 	HOST_BUSY_IGNORE,	/* answer nothing: the FM must ask again (Linux) */
 	HOST_BUSY_DEFER,	/* release once the applications stop using it */
+	HOST_BUSY_NOW,		/* release at once: what is in use is lost */
 };
 
 /* What a host does with a forced release record (the access is gone). */
@@ -70,9 +71,15 @@ struct host_decoder {
 	uint32_t payload_size;		/* the device's mailbox payload */
 };
 
+struct host_policy_ops;
+
 struct host_config {
 	char name[HOST_NAME_SIZE];
 	char policy[HOST_NAME_SIZE];	/* a built-in policy (host_policy_find) */
+	/* A plugged-in policy instead (a Lua policy), borrowed: it must
+	 * outlive the host; POLICY then only names it in messages. */
+	const struct host_policy_ops *policy_ops;
+	void *policy_data;
 	unsigned ways;			/* 1, 2, 3, 4, 6, 8, 12 or 16 */
 	uint64_t granularity;		/* 256 B .. 16 KiB */
 	unsigned devices[INTERLEAVE_MAX_WAYS];	/* fabric device ids, by position */
@@ -111,7 +118,7 @@ enum host_error {
  * Fails with ERROR for an unknown policy name. */
 bool host_config_init(struct host_config *cfg, const char *policy, GError **error);
 
-/* Checks CFG: a known policy that supports it (linux and linux-tags: 1 way
+/* Checks CFG: a known policy (or policy_ops) that supports it (linux and linux-tags: 1 way
  * only), valid ways and granularity, one decoder per position of equal,
  * non-zero length, a non-zero power-of-two memory block.  Messages name
  * the host: "host 'h0': policy 'linux' supports only 1-way DC regions,
@@ -208,20 +215,38 @@ enum host_overlap {
 
 /* A host policy is a table of decisions; the host model does the rest.
  * The built-ins are "linux", "linux-tags" and "interleave"; a scenario
- * may plug in another table (a Lua policy) with host_set_policy().  The
- * callbacks get the host read-only and may call the observer functions. */
+ * may plug in another table (a Lua policy) through host_config.policy_ops
+ * or host_set_policy().  The decisions get the host read-only and may call
+ * the observer functions and set policy timers (host_policy_timer). */
 struct host_policy_ops {
 	const char *name;
 	/* Whether the policy supports CFG (e.g. its way count). */
 	bool (*check)(const struct host_config *cfg, GError **error);
 	/* A chain of N extents from POSITION closed: set ACCEPT[i] for each
-	 * extent to accept (ACCEPT comes all false). */
-	void (*decide_chain)(const struct host *h, void *data, unsigned position,
+	 * extent to accept (ACCEPT comes all false) and return true to answer
+	 * now.  False waits: the extents stay pending and the next closing
+	 * record of POSITION asks again over them all; the chain timeout, if
+	 * any, answers empty. */
+	bool (*decide_chain)(const struct host *h, void *data, unsigned position,
 			     const struct proto_extent *offered, size_t n, bool *accept);
-	/* A release record names region extents with IN_USE bytes in use. */
-	enum host_busy_release (*decide_busy)(const struct host *h, void *data, uint64_t in_use);
-	/* A forced release record removed memory of the host. */
-	enum host_forced (*decide_forced)(const struct host *h, void *data);
+	/* A release record for REQUESTED on POSITION names region extents of
+	 * the host with IN_USE bytes in use (0: idle).  DEFER on idle memory
+	 * releases at once. */
+	enum host_busy_release (*decide_release)(const struct host *h, void *data,
+						 unsigned position,
+						 const struct proto_extent *requested,
+						 uint64_t in_use);
+	/* A forced release record removed FORCED on POSITION under region
+	 * extents of the host. */
+	enum host_forced (*decide_forced)(const struct host *h, void *data, unsigned position,
+					  const struct proto_extent *forced);
+	/* Optional: Region Configuration Updated for the host's region came
+	 * from POSITION; true re-reads the configuration.  NULL: the
+	 * configuration's region_updates. */
+	bool (*decide_region)(const struct host *h, void *data, unsigned position);
+	/* Optional: a timer set with host_policy_timer() fired.  The policy
+	 * may give capacity back from here (host_give_back). */
+	void (*timer)(struct host *h, void *data, uint64_t arg);
 };
 
 /* The built-in policy called NAME, or NULL. */
@@ -231,6 +256,16 @@ const char *host_policy_names(void);
 
 /* Replaces the policy (OPS and DATA borrowed: they must outlive the host). */
 void host_set_policy(struct host *h, const struct host_policy_ops *ops, void *data);
+
+/* From a decision: calls the policy's timer op with ARG after DELAY ns of
+ * simulated time (a policy without one may not set timers). */
+void host_policy_timer(const struct host *h, uint64_t delay, uint64_t arg);
+
+/* From the policy's timer op: gives back, on the interrupt thread, every
+ * region extent with a piece overlapping [START, START + LEN) of POSITION,
+ * whole (what of it is in use is lost); with none, Release DC of the range
+ * itself, as for a release record the host holds nothing for. */
+void host_give_back(struct host *h, unsigned position, uint64_t start, uint64_t len);
 
 /* Helpers for policies: whether [START, START + LEN) lies inside the
  * decoder of POSITION (false once the region is destroyed), whether it is
@@ -244,10 +279,14 @@ bool host_block_aligned(const struct host *h, unsigned position, uint64_t start,
 enum host_overlap host_overlap(const struct host *h, unsigned position, uint64_t start,
 			       uint64_t len);
 bool host_tag_in_use(const struct host *h, const uint8_t tag[PROTO_TAG_SIZE]);
+/* The extents of POSITION's open chain (records read, not yet answered),
+ * N of them; valid until the host next runs. */
+const struct proto_extent *host_chain_get(const struct host *h, unsigned position, size_t *n);
 
 /* ---- observers (not for entities) ------------------------------------ */
 
 unsigned host_get_id(const struct host *h);
+struct sim *host_get_sim(const struct host *h);
 const char *host_get_name(const struct host *h);
 const struct host_config *host_get_config(const struct host *h);
 

@@ -44,22 +44,23 @@ static bool extent_fits(const struct host *h, unsigned position, const struct pr
 	       host_overlap(h, position, e->start, e->len) == HOST_OVERLAP_NONE;
 }
 
-static void linux_decide(const struct host *h, void *data, unsigned position,
+static bool linux_decide(const struct host *h, void *data, unsigned position,
 			 const struct proto_extent *offered, size_t n, bool *accept)
 {
 	(void)data;
 	for (size_t i = 0; i < n; i++)
 		accept[i] = proto_tag_is_zero(offered[i].tag) && extent_fits(h, position, &offered[i]);
+	return true;
 }
 
-static void tags_decide(const struct host *h, void *data, unsigned position,
+static bool tags_decide(const struct host *h, void *data, unsigned position,
 			const struct proto_extent *offered, size_t n, bool *accept)
 {
 	const struct host_config *cfg = host_get_config(h);
 
 	(void)data;
 	if (cfg->max_pending && n > cfg->max_pending)
-		return;
+		return true;
 	for (size_t i = 0; i < n; i++) {
 		const struct proto_extent *e = &offered[i];
 
@@ -75,9 +76,10 @@ static void tags_decide(const struct host *h, void *data, unsigned position,
 			if (j == i || proto_tag_equal(offered[j].tag, e->tag))
 				accept[j] = false;
 	}
+	return true;
 }
 
-static void interleave_decide(const struct host *h, void *data, unsigned position,
+static bool interleave_decide(const struct host *h, void *data, unsigned position,
 			      const struct proto_extent *offered, size_t n, bool *accept)
 {
 	const struct host_config *cfg = host_get_config(h);
@@ -91,25 +93,36 @@ static void interleave_decide(const struct host *h, void *data, unsigned positio
 
 		accept[i] = whole && extent_fits(h, position, e);
 	}
+	return true;
 }
 
-static enum host_busy_release busy_from_config(const struct host *h, void *data, uint64_t in_use)
+/* Idle memory goes at once; in use, as configured. */
+static enum host_busy_release release_from_config(const struct host *h, void *data,
+						  unsigned position,
+						  const struct proto_extent *requested,
+						  uint64_t in_use)
 {
 	(void)data;
-	(void)in_use;
-	return host_get_config(h)->busy_release;
+	(void)position;
+	(void)requested;
+	return in_use ? host_get_config(h)->busy_release : HOST_BUSY_NOW;
 }
 
-static enum host_forced forced_from_config(const struct host *h, void *data)
+static enum host_forced forced_from_config(const struct host *h, void *data, unsigned position,
+					   const struct proto_extent *forced)
 {
 	(void)data;
+	(void)position;
+	(void)forced;
 	return host_get_config(h)->forced;
 }
 
 static const struct host_policy_ops policies[] = {
-	{ "linux", one_way_only, linux_decide, busy_from_config, forced_from_config },
-	{ "linux-tags", one_way_only, tags_decide, busy_from_config, forced_from_config },
-	{ "interleave", any_ways, interleave_decide, busy_from_config, forced_from_config },
+	{ "linux", one_way_only, linux_decide, release_from_config, forced_from_config, NULL, NULL },
+	{ "linux-tags", one_way_only, tags_decide, release_from_config, forced_from_config, NULL,
+	  NULL },
+	{ "interleave", any_ways, interleave_decide, release_from_config, forced_from_config, NULL,
+	  NULL },
 };
 
 const struct host_policy_ops *host_policy_find(const char *name)

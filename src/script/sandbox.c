@@ -201,6 +201,18 @@ static int message_handler(lua_State *L)
 	return 1;
 }
 
+const char *script_caller_line(lua_State *L, int *line)
+{
+	lua_Debug ar;
+
+	/* chunks from files and named strings only: others have no name */
+	if (!caller_frame(L, script_from_lua(L), 1, &ar) ||
+	    (ar.source[0] != '@' && ar.source[0] != '='))
+		return NULL;
+	*line = ar.currentline;
+	return ar.source + 1;
+}
+
 int script_error_at_caller(lua_State *L, enum script_error code, const char *format, ...)
 {
 	struct script *s = script_from_lua(L);

@@ -149,6 +149,13 @@ gboolean script_pcall(struct script *s, int nargs, int nresults, GError **error)
 G_GNUC_NORETURN G_GNUC_PRINTF(3, 4)
 int script_error_at_caller(struct lua_State *L, enum script_error code, const char *format, ...);
 
+/* The chunk name (a path for files) and line of the scenario code that
+ * called the running binding: the frame script_error_at_caller() names.
+ * NULL when no Lua frame has a line.  The name stays valid while the
+ * calling function lives: copy it to keep it.  For bindings that check a
+ * declaration later and must point at its line. */
+const char *script_caller_line(struct lua_State *L, int *line);
+
 /* --- The declaration-table checker for bindings --- */
 
 enum script_kind {

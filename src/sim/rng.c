@@ -10,7 +10,7 @@ struct sim_discrete {
 	size_t *alias;
 };
 
-static uint64_t splitmix64_mix(uint64_t z)
+uint64_t sim_rng_mix(uint64_t z)
 {
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
@@ -20,7 +20,7 @@ static uint64_t splitmix64_mix(uint64_t z)
 static uint64_t splitmix64_next(uint64_t *x)
 {
 	*x += 0x9e3779b97f4a7c15u;
-	return splitmix64_mix(*x);
+	return sim_rng_mix(*x);
 }
 
 static uint64_t fnv1a64(const char *s)
@@ -41,7 +41,7 @@ void sim_rng_init(struct sim_rng *r, uint64_t seed, const char *stream_name)
 	g_return_if_fail(r != NULL);
 	g_return_if_fail(stream_name != NULL);
 
-	x = seed ^ splitmix64_mix(fnv1a64(stream_name));
+	x = seed ^ sim_rng_mix(fnv1a64(stream_name));
 	for (int i = 0; i < 4; i++)
 		r->s[i] = splitmix64_next(&x);
 }

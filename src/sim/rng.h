@@ -35,6 +35,9 @@ struct sim_rng {
 };
 
 void sim_rng_init(struct sim_rng *r, uint64_t seed, const char *stream_name);
+/* mix(z) above: splitmix64's output function, also behind the seeds of a
+ * sweep's repetitions (docs/sweep.md). */
+uint64_t sim_rng_mix(uint64_t z);
 
 static inline uint64_t sim_rng_rotl(uint64_t x, int k)
 {

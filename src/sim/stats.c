@@ -286,3 +286,20 @@ gboolean sim_hist_foreach(const struct sim_hist *h, sim_hist_bucket_fn fn,
 			return TRUE;
 	return FALSE;
 }
+
+double sim_student_t975(unsigned df)
+{
+	static const double table[] = {
+		12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
+		2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
+		2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
+	};
+	const double z = 1.959963984540054, n = df;
+
+	g_return_val_if_fail(df >= 1, NAN);
+	if (df <= G_N_ELEMENTS(table))
+		return table[df - 1];
+	return z + (pow(z, 3) + z) / (4 * n) +
+	       (5 * pow(z, 5) + 16 * pow(z, 3) + 3 * z) / (96 * n * n) +
+	       (3 * pow(z, 7) + 19 * pow(z, 5) + 17 * pow(z, 3) - 15 * z) / (384 * n * n * n);
+}

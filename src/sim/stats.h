@@ -106,4 +106,10 @@ void sim_hist_add_bucket_count(struct sim_hist *h, uint64_t lo, uint64_t count);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sim_hist, sim_hist_free)
 
+/* The 0.975 quantile of Student's t with DF >= 1 degrees of freedom: a
+ * 95% confidence interval of the mean of n values is mean +- t(n - 1) *
+ * s / sqrt(n).  A table to 30, then the Cornish-Fisher expansion (within
+ * 1e-4 beyond). */
+double sim_student_t975(unsigned df);
+
 #endif

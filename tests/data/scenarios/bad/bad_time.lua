@@ -1,0 +1,1 @@
+scenario{ duration = "10 seconds" }

@@ -1,0 +1,2 @@
+scenario{ duration = "10s" }
+while true do end

@@ -1,0 +1,4 @@
+scenario{ duration = "10s" }
+device{ name = "dcd0", capacity = "16GiB" }
+host{ name = "h0", device = "dcd0" }
+burst{ host = "h0", count = 4 }

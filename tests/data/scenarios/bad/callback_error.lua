@@ -1,0 +1,7 @@
+scenario{ duration = "10s" }
+device{ name = "dcd0", capacity = "16GiB" }
+host{ name = "h0", device = "dcd0" }
+at("1s", function()
+	local r = add{ host = "h0", size = "1GiB" }
+	r.release()
+end)

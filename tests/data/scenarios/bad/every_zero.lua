@@ -1,0 +1,2 @@
+scenario{ duration = "10s" }
+every(0, function() end)

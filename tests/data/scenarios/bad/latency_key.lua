@@ -1,0 +1,2 @@
+scenario{ duration = "10s" }
+device{ name = "dcd0", capacity = "16GiB", latencies = { fm_api_comd = "1ms" } }

@@ -1,0 +1,4 @@
+scenario{ duration = "10s" }
+device{ name = "dcd0", capacity = "16GiB" }
+device{ name = "dcd1", capacity = "16GiB" }
+host{ name = "h0", policy = "linux", interleave = { devices = { "dcd0", "dcd1" } } }

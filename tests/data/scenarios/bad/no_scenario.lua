@@ -1,0 +1,1 @@
+device{ name = "dcd0", capacity = "16GiB" }

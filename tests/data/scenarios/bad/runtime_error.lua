@@ -1,0 +1,5 @@
+scenario{ duration = "10s" }
+local function helper(t)
+	return t.missing.field
+end
+helper({})

@@ -1,0 +1,2 @@
+scenario{ duration = "10s" }
+local f = io.open("/etc/passwd")
