@@ -64,10 +64,10 @@ const char *text_closest(const char *word, const char *const *candidates, size_t
 const char *text_number_format(double v, char buf[TEXT_NUMBER_LEN])
 {
 	/* GLib's ASCII variants: the decimal point must not follow the locale. */
-	for (int digits = 1; digits <= 17; digits++) {
-		char format[8];
+	for (unsigned digits = 1; digits <= 17; digits++) {
+		char format[16];
 
-		snprintf(format, sizeof(format), "%%.%dg", digits);
+		snprintf(format, sizeof(format), "%%.%ug", digits);
 		g_ascii_formatd(buf, TEXT_NUMBER_LEN, format, v);
 		if (g_ascii_strtod(buf, NULL) == v)
 			break;
