@@ -12,15 +12,21 @@
 -- over a Poisson background; once free space is fragmented an add is
 -- served in up to 8 extents, so a burst needs more records than a log
 -- holds.  On the qemu device a dropped closing record leaves its chain
--- unanswered, and since QEMU answers offers strictly in order, the capacity
--- of every later offer is stuck with it: watch stranded_byte_s (unanswered
--- offers), blocked.no_capacity and accept_latency_ns.host.1 (qemu) against
+-- unanswered, and since QEMU answers offers strictly in order, every later
+-- offer waits behind it.  With a chain timeout the host ends a chain where
+-- the log reports an overflow and, when QEMU refuses a later answer,
+-- answers the stuck offer empty and tries again: watch requests.rejected,
+-- stranded_byte_s.dropped_chain, accept_latency_ns.host.1 (qemu) against
 -- accept_latency_ns.host.0 (spec), event_log.retries and
--- event_log.overflows.
+-- event_log.overflows.  Without one (Linux v9) the qemu host stays stuck
+-- after the first dropped closing record: stranded_byte_s.unanswered_offer
+-- and blocked.no_capacity grow instead.
 --
 -- Try: dcdsim run scenarios/profiles.lua -D burst=12
+--      dcdsim run scenarios/profiles.lua -D chain_timeout=0s
 
 local burst = param("burst", 4)
+local chain_timeout = param("chain_timeout", "20s")
 
 scenario{
 	name = "profiles",
@@ -36,7 +42,7 @@ device{ name = "qemu", profile = "qemu", capacity = "64GiB" }
 
 for _, profile in ipairs({ "spec", "qemu" }) do
 	local h = "host-" .. profile
-	host{ name = h, policy = "linux", device = profile, chain_timeout = "20s" }
+	host{ name = h, policy = "linux", device = profile, chain_timeout = chain_timeout }
 	poisson{ host = h, rate = "0.2/s", size = lognormal("512MiB", 1.0),
 		 hold = exponential("1min"), use = 0.5 }
 	periodic{ host = h, name = h .. "-batch", period = "5min", start = "1min",

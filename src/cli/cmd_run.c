@@ -22,7 +22,8 @@
 	"Exit status:\n" \
 	"  0    the run completed\n" \
 	"  1    the run failed (a model error, a broken invariant, the results file)\n" \
-	"  2    bad command line or scenario\n" \
+	"  2    bad command line or scenario, or an error of the scenario's Lua\n" \
+	"       during the run (a callback, a host policy); the run is marked failed\n" \
 	"  130  interrupted by SIGINT (143: SIGTERM); the run is marked failed\n" \
 	"\n" \
 	"Environment: DCDSIM_DATADIR, the folder holding the shipped scenarios/\n" \

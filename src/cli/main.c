@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/report_cmd.h"
+#include "cli/sweep_cmd.h"
 #include "cli/validate.h"
 
 struct command {
@@ -15,6 +16,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", "run one scenario and write its results file", cli_cmd_run },
+	{ "sweep", "run a scenario over a grid of parameter values", cli_sweep_main },
+	{ "merge", "merge results files into one", cli_merge_main },
 	{ "report", "plot a results file: figures and index.html", cli_report_main },
 	{ "validate", "check a host policy against the conformance suite", cli_validate_main },
 	{ NULL, NULL, NULL },

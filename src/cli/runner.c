@@ -497,9 +497,19 @@ bool cli_run_one(const char *path, const struct cli_run_options *options,
 	/* A scenario without a duration runs until nothing is left. */
 	if (!run.until)
 		run.until = SIM_TIME_NEVER;
-	if (!cli_run_fabric(&run, out, error)) {
+	if (!cli_run_fabric(&run, out, &local)) {
+		const GError *cause = scenario_error(sc);
+
 		if (tmp)
 			db_remove(tmp);
+		/* The scenario's own code stopped the run (a callback, a Lua
+		 * policy): a scenario error, with its file:line. */
+		if (cause && g_error_matches(local, SIM_ERROR, SIM_ERROR_MODEL) &&
+		    g_str_has_suffix(local->message, cause->message)) {
+			g_clear_error(&local);
+			local = g_error_copy(cause);
+		}
+		g_propagate_error(error, local);
 		return false;
 	}
 	if (tmp && g_rename(tmp, db) < 0) {

@@ -126,7 +126,10 @@ void cli_run_options_init(struct cli_run_options *options);
 
 /* Loads the scenario at PATH (its Lua library from cli_data_dir()) and
  * runs it as cli_run_fabric() does.  Besides those errors: CLI_ERROR_USAGE
- * when PATH cannot be read, SCRIPT_ERROR for a scenario error.  The run
+ * when PATH cannot be read, SCRIPT_ERROR for a scenario error: also when
+ * the scenario's own code stops the run (an at() or every() callback, a
+ * Lua host policy: scenario_error()), whose message starts with file:line
+ * and gives the simulated time; that run is marked failed.  The run
  * key covers the scenario's bytes, the seed, the repetition, the
  * overrides and --until.  When the results file is replaced, the run is
  * written to a temporary file beside it that replaces it only once the

@@ -66,16 +66,6 @@ const char *validate_status_name(enum validate_status status)
 	return (unsigned)status < G_N_ELEMENTS(status_names) ? status_names[status] : "unknown";
 }
 
-/* Scripted actions the scenario language has no word for, by scenario. */
-static const struct {
-	const char *scenario;
-	uint64_t at;
-	const char *device;
-	uint64_t block_size;
-} region_changes[] = {
-	{ "region-change", UINT64_C(5) * 1000000000, "dcd0", UINT64_C(2) << 20 },
-};
-
 /* ---- the trace ring ----------------------------------------------------------------- */
 
 enum trace_kind { TRACE_RECORD, TRACE_COMMAND, TRACE_DONE };
@@ -799,25 +789,6 @@ static void host_policy_apply(struct host_config *c, const struct policy_under_t
 	c->policy_data = w;
 }
 
-static void region_changes_schedule(struct validator *v, const char *name)
-{
-	struct fm_request_port port;
-
-	fm_request_port(fabric_get_fm(v->f), &port);
-	for (size_t i = 0; i < G_N_ELEMENTS(region_changes); i++) {
-		/* ids the workload never uses (its sources sit in bits 40 and up) */
-		struct fm_region_request r = { .id = UINT64_C(1) << 63 | i,
-					       .block_size = region_changes[i].block_size };
-		unsigned device;
-
-		if (strcmp(region_changes[i].scenario, name) ||
-		    !fabric_find_device(v->f, region_changes[i].device, &device))
-			continue;
-		r.device = (uint16_t)device;
-		sim_schedule_at(v->k, region_changes[i].at, port.region, port.target, &r, sizeof(r));
-	}
-}
-
 /* Runs the fabric event by event with the checks; the policy's own
  * failure is a finding too. */
 static void run_checked(struct validator *v, const struct policy_under_test *put,
@@ -922,7 +893,6 @@ static bool scenario_validate(const struct validate_options *o, const char *lib,
 	v.taps = g_ptr_array_new_with_free_func(tap_free);
 	v.deferred = g_array_new(FALSE, FALSE, sizeof(struct deferred));
 	taps_install(&v);
-	region_changes_schedule(&v, v.scenario);
 	ok = scenario_start(sc, v.f, error);
 	if (ok) {
 		g_ptr_array_add(out->ran, g_strdup(v.scenario));

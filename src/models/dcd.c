@@ -393,6 +393,18 @@ int dcd_region_walk(const struct extent_map *map, uint64_t start, uint64_t len,
 	return 0;
 }
 
+struct dcd_group *dcd_pending_group(const struct dcd *dev, unsigned host, uint64_t dpa)
+{
+	struct extent_entry e;
+
+	for (unsigned i = 0; i < dev->cfg.nregions; i++)
+		if (extent_map_lookup(dev->maps[i], dpa, &e))
+			return e.attr.state == EXTENT_PENDING && e.attr.host == (int)host
+				       ? g_hash_table_lookup(dev->groups, &e.attr.group)
+				       : NULL;
+	return NULL;
+}
+
 unsigned dcd_get_id(const struct dcd *dev)
 {
 	g_return_val_if_fail(dev != NULL, 0);
@@ -417,6 +429,46 @@ const struct extent_map *dcd_region_map(const struct dcd *dev, unsigned region)
 	return dev->maps[region];
 }
 
+struct pending_walk {
+	uint64_t group;
+	uint64_t bytes;
+};
+
+static int pending_visit(const struct extent_entry *e, void *data)
+{
+	struct pending_walk *w = data;
+
+	if (e->attr.state == EXTENT_PENDING && e->attr.group == w->group)
+		w->bytes += e->len;
+	return 0;
+}
+
+/* The bytes still pending in the offers that lost records of their chain. */
+static uint64_t dropped_bytes(const struct dcd *dev)
+{
+	GHashTableIter it;
+	gpointer value;
+	uint64_t bytes = 0;
+
+	if (dev->dropped_groups == 0)
+		return 0;
+	g_hash_table_iter_init(&it, dev->groups);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		const struct dcd_group *g = value;
+		struct pending_walk w = { .group = g->id };
+
+		if (!g->dropped)
+			continue;
+		for (guint i = 0; i < g->offered->len; i++) {
+			const struct dcd_span *s = &g_array_index(g->offered, struct dcd_span, i);
+
+			dcd_region_walk(dev->maps[s->region], s->start, s->len, pending_visit, &w);
+		}
+		bytes += w.bytes;
+	}
+	return bytes;
+}
+
 void dcd_get_stats(const struct dcd *dev, struct dcd_stats *out)
 {
 	g_return_if_fail(dev != NULL && out != NULL);
@@ -425,6 +477,8 @@ void dcd_get_stats(const struct dcd *dev, struct dcd_stats *out)
 	out->tags = g_hash_table_size(dev->tags);
 	out->pending_groups = g_hash_table_size(dev->groups);
 	out->dead_groups = dev->dead_groups;
+	out->dropped_groups = dev->dropped_groups;
+	out->dropped_bytes = dropped_bytes(dev);
 	out->sanitize_jobs = dev->sanitize_jobs;
 	out->records_posted = dev->records_posted;
 	out->records_dropped = dev->records_dropped;
@@ -592,6 +646,9 @@ static char *audit_tables(const struct dcd *dev, struct audit *a)
 
 static char *audit_hosts(const struct dcd *dev)
 {
+	GHashTableIter it;
+	gpointer value;
+	uint64_t dead = 0, dropped = 0;
 	guint groups = 0;
 
 	for (unsigned h = 0; h < dev->cfg.nhosts; h++) {
@@ -605,6 +662,15 @@ static char *audit_hosts(const struct dcd *dev)
 	if (groups != g_hash_table_size(dev->groups))
 		return g_strdup_printf("host queues hold %u offers, the device %u", groups,
 				       g_hash_table_size(dev->groups));
+	g_hash_table_iter_init(&it, dev->groups);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		dead += ((const struct dcd_group *)value)->dead;
+		dropped += ((const struct dcd_group *)value)->dropped;
+	}
+	if (dead != dev->dead_groups || dropped != dev->dropped_groups)
+		return g_strdup_printf("%" PRIu64 " dead and %" PRIu64 " dropped offers, counted %"
+				       PRIu64 " and %" PRIu64, dead, dropped, dev->dead_groups,
+				       dev->dropped_groups);
 	return NULL;
 }
 

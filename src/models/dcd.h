@@ -126,7 +126,8 @@ void dcd_fm_api_port(struct dcd *dev, struct proto_fm_api_port *out);
 enum dcd_note_kind {
 	DCD_NOTE_USAGE,		/* capacity changed state; extents, tags set */
 	DCD_NOTE_REGION_MAP,	/* REGION's map was replaced (5602h) */
-	DCD_NOTE_LOG_OVERFLOW,	/* a record to HOST was dropped (log full) */
+	DCD_NOTE_LOG_OVERFLOW,	/* a record to HOST was dropped (log full); an
+				 * Add Capacity record marks its offer dropped */
 	DCD_NOTE_LOG_RETRY,	/* an FM command got Retry Required (log full) */
 };
 
@@ -158,6 +159,8 @@ struct dcd_stats {
 	uint64_t tags;			/* distinct tags in use */
 	uint64_t pending_groups;	/* offers not answered yet */
 	uint64_t dead_groups;		/* of which hit by a forced release */
+	uint64_t dropped_groups;	/* of which lost records of their chain */
+	uint64_t dropped_bytes;		/* still pending in those */
 	uint64_t sanitize_jobs;		/* released ranges not yet sanitized */
 	uint64_t records_posted;	/* to host logs */
 	uint64_t records_dropped;	/* qemu profile and forced releases */

@@ -241,6 +241,8 @@ static void group_close(struct dcd *dev, struct dcd_host *host, struct dcd_group
 	group_pending(dev, g, true);
 	if (g->dead)
 		dev->dead_groups--;
+	if (g->dropped)
+		dev->dropped_groups--;
 	g_queue_remove(&host->groups, g);
 	g_hash_table_remove(dev->groups, &g->id);
 }

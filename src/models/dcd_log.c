@@ -103,6 +103,16 @@ static void on_post(struct sim *k, void *target, const void *payload)
 		host->overflow++;
 		host->overflow_since_empty++;
 		dev->records_dropped++;
+		/* the host may never see the offer whole: its capacity is
+		 * stranded by the dropped chain until the offer is retired */
+		if (rec.type == PROTO_EVENT_ADD_CAPACITY) {
+			struct dcd_group *g = dcd_pending_group(dev, host->id, rec.extent.start);
+
+			if (g && !g->dropped) {
+				g->dropped = true;
+				dev->dropped_groups++;
+			}
+		}
 		dcd_note(dev, DCD_NOTE_LOG_OVERFLOW, host->id);
 		return;
 	}

@@ -21,6 +21,7 @@ struct dcd_group {
 	unsigned host;
 	uint64_t request;
 	bool dead;		/* a forced release removed some of it */
+	bool dropped;		/* records of its chain were dropped (log full) */
 	GArray *offered;	/* struct dcd_span, as offered */
 };
 
@@ -98,6 +99,7 @@ struct dcd {
 	GHashTable *tags;		/* tag bytes -> struct dcd_tag */
 	uint64_t next_id;
 	uint64_t dead_groups;
+	uint64_t dropped_groups;
 	/* sanitize engine */
 	uint64_t sanitize_free_at;
 	uint64_t sanitize_jobs;
@@ -128,6 +130,8 @@ void dcd_note(struct dcd *dev, enum dcd_note_kind kind, unsigned index);
  * address order, through lookups only (so const maps can be walked). */
 int dcd_region_walk(const struct extent_map *map, uint64_t start, uint64_t len,
 		    extent_map_fn fn, void *data);
+/* The offer of HOST whose pending extent holds DPA, or NULL. */
+struct dcd_group *dcd_pending_group(const struct dcd *dev, unsigned host, uint64_t dpa);
 
 /* dcd_log.c */
 void dcd_ring_init(struct dcd_ring *ring, uint32_t cap);

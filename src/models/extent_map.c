@@ -160,22 +160,25 @@ static uint64_t buddy_orders(const struct extent_map *map, uint64_t start, uint6
 	return orders;
 }
 
+/* A free entry's own orders are never empty (it holds a block at least);
+ * a non-free one's are: reading them spares a look at the attributes. */
 static void node_update(struct node *n)
 {
-	uint64_t own = is_free(n) ? n->len : 0;
+	uint64_t own = n->own_orders ? n->len : 0;
+	uint64_t max_free = own, free_bytes = own, orders = n->own_orders;
 
-	n->max_free = own;
-	n->free_bytes = own;
-	n->orders = n->own_orders;
 	for (int side = 0; side < 2; side++) {
 		const struct node *k = n->kid[ADDR][side];
 
 		if (!k)
 			continue;
-		n->max_free = MAX(n->max_free, k->max_free);
-		n->free_bytes += k->free_bytes;
-		n->orders |= k->orders;
+		max_free = MAX(max_free, k->max_free);
+		free_bytes += k->free_bytes;
+		orders |= k->orders;
 	}
+	n->max_free = max_free;
+	n->free_bytes = free_bytes;
+	n->orders = orders;
 }
 
 static void fix(int tree, struct node *n)
@@ -378,7 +381,7 @@ static bool subtree_has(const struct node *t, struct want w)
 
 static bool node_has(const struct node *t, struct want w)
 {
-	return w.order ? (t->own_orders & w.v) != 0 : is_free(t) && t->len >= w.v;
+	return w.order ? (t->own_orders & w.v) != 0 : t->own_orders && t->len >= w.v;
 }
 
 /* The lowest entry starting at or above POS that has W.  Descends only into
@@ -562,6 +565,17 @@ static bool inside(const struct extent_map *map, uint64_t dpa)
 	return dpa >= map->base && dpa - map->base < map->length;
 }
 
+enum extent_map_status extent_map_set_cursor(struct extent_map *map, uint64_t dpa)
+{
+	g_return_val_if_fail(map, EXTENT_MAP_ERR_ARGUMENT);
+	if (!inside(map, dpa))
+		return EXTENT_MAP_ERR_OUTSIDE;
+	if (dpa & (map->block_size - 1))
+		return EXTENT_MAP_ERR_UNALIGNED;
+	map->cursor = dpa;
+	return EXTENT_MAP_OK;
+}
+
 enum extent_map_status extent_map_validate(const struct extent_map *map, uint64_t start,
 					   uint64_t len)
 {
@@ -679,9 +693,47 @@ static void carve(struct extent_map *map, struct node *n, uint64_t start, uint64
 		add_entry(map, end, outer_end - end, &outer);
 }
 
+/* Takes N, detached, out of the address tree and recycles it. */
+static void unlink_node(struct extent_map *map, struct node *n)
+{
+	map->root[ADDR] = erase(ADDR, map->root[ADDR], n);
+	n->kid[ADDR][0] = map->spare;
+	map->spare = n;
+}
+
+/* Frees the whole extent N in place, merging it into a free neighbour on
+ * either side: no more than a size-tree update, an address-tree erase per
+ * neighbour merged and one refresh of the summaries, where the general
+ * path cuts and rebuilds the address tree. */
+static void free_extent(struct extent_map *map, struct node *n)
+{
+	struct node *prev = n->start > map->base ? addr_find(map, n->start - 1) : NULL;
+	struct node *next = node_end(n) < region_end(map) ? addr_find(map, node_end(n)) : NULL;
+	struct node *keep = n;
+
+	detach(map, n);
+	extent_attr_init(&n->attr, EXTENT_FREE);
+	if (prev && is_free(prev)) {
+		detach(map, prev);
+		prev->len += n->len;
+		unlink_node(map, n);
+		keep = prev;
+	}
+	if (next && is_free(next)) {
+		detach(map, next);
+		keep->len += next->len;
+		unlink_node(map, next);
+	}
+	keep->own_orders = buddy_orders(map, keep->start, keep->len);
+	attach(map, keep);
+	refresh(map->root[ADDR], keep);
+}
+
 /* Rewrites [START, END) with ATTR: cuts the entries overlapping it (and a
  * free neighbour a free ATTR touches) out of the address tree, and puts back
- * at most five pieces with adjacent free ones merged. */
+ * at most five pieces with adjacent free ones merged.  Whole extents
+ * changing state, and ranges inside one entry becoming an extent, are
+ * done in place. */
 static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 		    const struct extent_attr *attr)
 {
@@ -693,6 +745,17 @@ static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 	struct extent_attr free_attr;
 	struct node *left, *mid, *right, *pieces = NULL;
 
+	if (last == first && !is_free(first) && lo == start && hi == end) {
+		if (attr->state == EXTENT_FREE) {
+			free_extent(map, first);
+		} else {
+			/* the summaries count free entries only */
+			map->bytes[first->attr.state] -= first->len;
+			map->bytes[attr->state] += first->len;
+			first->attr = *attr;
+		}
+		return;
+	}
 	if (last == first && attr->state != EXTENT_FREE) {
 		carve(map, first, start, end, attr);
 		return;

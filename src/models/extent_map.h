@@ -186,8 +186,11 @@ enum extent_map_status extent_map_alloc(struct extent_map *map, enum extent_allo
 					uint64_t size, unsigned max_extents,
 					uint64_t random_value, GArray *out_ranges);
 
-/* The next-fit cursor: where the next NEXT_FIT search starts. */
+/* The next-fit cursor: where the next NEXT_FIT search starts.  A new map's
+ * is the region base; set_cursor moves it to DPA, a block of the region
+ * (else OUTSIDE or UNALIGNED, cursor unchanged). */
 uint64_t extent_map_get_cursor(const struct extent_map *map);
+enum extent_map_status extent_map_set_cursor(struct extent_map *map, uint64_t dpa);
 
 /* Inputs of the fragmentation indexes for request size REQUEST (bytes, a
  * non-zero multiple of the block size): F, N and S of DESIGN.md §5.

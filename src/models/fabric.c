@@ -10,7 +10,8 @@ struct fabric_device {
 	char name[FABRIC_NAME_SIZE];
 	struct dcd *dev;
 	unsigned metrics_id;
-	uint64_t pending;	/* bytes last counted as unanswered offers */
+	uint64_t unanswered;	/* pending bytes last counted as unanswered offers */
+	uint64_t dropped;	/* and as dropped chains */
 };
 
 /* What the metrics wait to hear of one add request: the FM's report and,
@@ -196,21 +197,35 @@ static void on_host_report(const struct host_report *r, void *data)
 	}
 }
 
+/* The device's pending bytes are stranded as unanswered offers, or as
+ * dropped chains in the offers that lost records to a full log. */
+static void pending_update(struct fabric_device *d, const struct dcd *dev, uint64_t now)
+{
+	struct metrics *m = d->f->m;
+	struct dcd_stats s;
+	uint64_t unanswered;
+
+	dcd_get_stats(dev, &s);
+	unanswered = s.bytes[EXTENT_PENDING] - s.dropped_bytes;
+	metrics_stranded_add(m, METRICS_STRANDED_UNANSWERED_OFFER, now,
+			     (int64_t)unanswered - (int64_t)d->unanswered);
+	metrics_stranded_add(m, METRICS_STRANDED_DROPPED_CHAIN, now,
+			     (int64_t)s.dropped_bytes - (int64_t)d->dropped);
+	d->unanswered = unanswered;
+	d->dropped = s.dropped_bytes;
+}
+
 static void on_device_note(const struct dcd *dev, const struct dcd_note *note, void *data)
 {
 	struct fabric_device *d = data;
 	struct fabric *f = d->f;
 	uint64_t now = sim_now(f->k);
-	struct dcd_stats s;
 
 	switch (note->kind) {
 	case DCD_NOTE_USAGE:
 		metrics_device_set_extents(f->m, d->metrics_id, now, note->extents);
 		metrics_device_set_tags(f->m, d->metrics_id, now, note->tags);
-		dcd_get_stats(dev, &s);
-		metrics_stranded_add(f->m, METRICS_STRANDED_UNANSWERED_OFFER, now,
-				     (int64_t)s.bytes[EXTENT_PENDING] - (int64_t)d->pending);
-		d->pending = s.bytes[EXTENT_PENDING];
+		pending_update(d, dev, now);
 		break;
 	case DCD_NOTE_REGION_MAP:
 		metrics_device_set_region(f->m, d->metrics_id, note->region,
@@ -218,6 +233,7 @@ static void on_device_note(const struct dcd *dev, const struct dcd_note *note, v
 		break;
 	case DCD_NOTE_LOG_OVERFLOW:
 		metrics_count(f->m, METRICS_LOG_OVERFLOWS, 1);
+		pending_update(d, dev, now);
 		break;
 	case DCD_NOTE_LOG_RETRY:
 		metrics_count(f->m, METRICS_LOG_RETRIES, 1);
@@ -681,6 +697,8 @@ bool fabric_check_invariants(const struct fabric *f, bool quiescent, GError **er
 	GError *local = NULL;
 
 	g_return_val_if_fail(f != NULL, false);
+	if (!fm_check_invariants(f->fm, error))
+		return false;
 	for (size_t d = 0; d < f->n_devices; d++) {
 		if (!dcd_check_invariants(f->devices[d].dev, &local)) {
 			g_propagate_error(error, local);

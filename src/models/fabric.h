@@ -8,7 +8,8 @@
  * by), devices 0..N-1.  Names are what configurations refer to and what
  * metrics export.  The metrics glue is here: it ties the FM's reports to
  * the hosts' (acceptance latency by stage, blocking, rejections), follows
- * the devices' pending capacity as stranded unanswered offers, and samples
+ * the devices' pending capacity as stranded unanswered offers (dropped
+ * chains for the offers that lost records to a full log), and samples
  * on the configured period while anything else is scheduled. */
 #ifndef DCDSIM_MODELS_FABRIC_H
 #define DCDSIM_MODELS_FABRIC_H
@@ -107,7 +108,8 @@ struct host *fabric_get_host(const struct fabric *f, size_t i);
 bool fabric_find_device(const struct fabric *f, const char *name, unsigned *out);
 bool fabric_find_host(const struct fabric *f, const char *name, unsigned *out);
 
-/* Checks every component's invariants and those across them:
+/* Checks every component's invariants (the FM's shadows and interleave
+ * intersections, the devices) and those across them:
  *   - no host can access DPA its device does not hold accepted (or
  *     releasing) for it, wherever the host has caught up with its event
  *     log (nothing readable or being posted, nothing ever dropped);

@@ -15,14 +15,29 @@ struct fm_device {
 	struct dcd_config cfg;
 	struct proto_fm_api_port port;
 	struct extent_map *shadow[DCD_REGIONS_MAX];
+	GPtrArray *sets;	/* struct fm_set *: the interleave sets it is in */
 	GQueue queue;		/* struct fm_cmd *: the head is in flight when busy */
 	bool busy;
+};
+
+/* The devices of an N-way interleave set (N > 1), shared by every host
+ * that names the same devices in the same order, and per region the
+ * intersection of their shadows' free space: a map of the first device's
+ * region geometry whose free entries are exactly the region offsets free
+ * on every device (non-free entries merely mark the rest, their partition
+ * means nothing).  Every shadow change updates it (shadow_set), so an
+ * N-way prescription is one extent_map_alloc in it. */
+struct fm_set {
+	unsigned ways;
+	struct fm_device *devices[FM_WAYS_MAX];
+	struct extent_map *free[DCD_REGIONS_MAX];
 };
 
 struct fm_host {
 	unsigned id;
 	unsigned ways;
 	struct fm_device *devices[FM_WAYS_MAX];
+	struct fm_set *set;	/* ways > 1 */
 };
 
 /* What a request asks of one device. */
@@ -73,6 +88,7 @@ struct fm {
 	struct sim_rng *rng;
 	GHashTable *devices;	/* id -> struct fm_device */
 	GHashTable *hosts;	/* id -> struct fm_host */
+	GPtrArray *sets;	/* struct fm_set *, owned */
 	GHashTable *requests;	/* id -> struct fm_request */
 	GQueue releases;	/* active release requests */
 	fm_observer_fn observer;
@@ -164,12 +180,22 @@ static void request_free(gpointer data)
 	g_free(req);
 }
 
+static void set_free(gpointer data)
+{
+	struct fm_set *set = data;
+
+	for (unsigned i = 0; i < DCD_REGIONS_MAX; i++)
+		extent_map_free(set->free[i]);
+	g_free(set);
+}
+
 static void device_free(gpointer data)
 {
 	struct fm_device *dev = data;
 
 	for (unsigned i = 0; i < dev->cfg.nregions; i++)
 		extent_map_free(dev->shadow[i]);
+	g_ptr_array_unref(dev->sets);
 	g_queue_clear(&dev->queue);	/* the commands belong to their requests */
 	g_free(dev);
 }
@@ -187,6 +213,7 @@ struct fm *fm_new(struct sim *k, const struct fm_config *cfg, GError **error)
 	fm->rng = sim_stream(k, "fm");
 	fm->devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, device_free);
 	fm->hosts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	fm->sets = g_ptr_array_new_with_free_func(set_free);
 	fm->requests = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, request_free);
 	g_queue_init(&fm->releases);
 	fm->alloc = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
@@ -201,6 +228,7 @@ void fm_free(struct fm *fm)
 	g_hash_table_destroy(fm->requests);
 	g_hash_table_destroy(fm->devices);
 	g_hash_table_destroy(fm->hosts);
+	g_ptr_array_unref(fm->sets);
 	g_array_unref(fm->alloc);
 	g_free(fm);
 }
@@ -227,6 +255,7 @@ bool fm_add_device(struct fm *fm, unsigned device, const struct dcd_config *cfg,
 	dev->id = device;
 	dev->cfg = *cfg;
 	dev->port = *port;
+	dev->sets = g_ptr_array_new();
 	g_queue_init(&dev->queue);
 	for (unsigned i = 0; i < cfg->nregions; i++)
 		dev->shadow[i] = extent_map_new(cfg->regions[i].base, cfg->regions[i].len,
@@ -249,6 +278,144 @@ void fm_device_port(struct fm *fm, unsigned device, struct proto_fm_port *out)
 	dev = device_of(fm, device);
 	g_return_if_fail(dev != NULL);
 	*out = (struct proto_fm_port){ .target = dev, .done = on_done, .record = on_record };
+}
+
+/* ---- interleave sets: the free-space intersection --------------------- */
+
+/* Marks [START, START + LEN) of MAP used, widened to whole blocks of the
+ * map (a device whose block size Set DC Region Config made finer than the
+ * first device's); nothing to do when one used entry already covers it. */
+static void isect_mark_used(struct extent_map *map, uint64_t start, uint64_t len)
+{
+	uint64_t mask = extent_map_get_block_size(map) - 1;
+	uint64_t lo = start & ~mask, hi = (start + len + mask) & ~mask;
+	struct extent_entry e;
+	struct extent_attr used;
+	enum extent_map_status st;
+
+	if (extent_map_lookup(map, lo, &e) && e.attr.state != EXTENT_FREE &&
+	    e.start + e.len >= hi)
+		return;
+	extent_attr_init(&used, EXTENT_ACCEPTED);
+	st = extent_map_set(map, lo, hi - lo, &used);
+	g_assert(st == EXTENT_MAP_OK);
+}
+
+struct isect_walk {
+	struct extent_map *map;
+	uint64_t lo, hi;		/* clip, in the device's DPA */
+	uint64_t from, to;		/* the device's region base, the map's */
+};
+
+static int isect_visit(const struct extent_entry *e, void *data)
+{
+	struct isect_walk *w = data;
+	uint64_t lo = MAX(e->start, w->lo), hi = MIN(e->start + e->len, w->hi);
+
+	if (e->attr.state != EXTENT_FREE)
+		isect_mark_used(w->map, lo - w->from + w->to, hi - lo);
+	return 0;
+}
+
+/* A new intersection map of DEVICES' REGION, in the first device's
+ * geometry, computed from scratch: every device's used DPA marked. */
+static struct extent_map *isect_new(struct fm_device *const *devices, unsigned ways,
+				    unsigned region)
+{
+	const struct dcd_region_config *r0 = &devices[0]->cfg.regions[region];
+	struct extent_map *map = extent_map_new(r0->base, r0->len, r0->block_size);
+
+	for (unsigned p = 0; p < ways; p++) {
+		uint64_t from = devices[p]->cfg.regions[region].base;
+		struct isect_walk w = { map, from, from + r0->len, from, r0->base };
+
+		extent_map_foreach(devices[p]->shadow[region], w.lo, r0->len, isect_visit, &w);
+	}
+	return map;
+}
+
+static void set_rebuild(struct fm_set *set, unsigned region)
+{
+	extent_map_free(set->free[region]);
+	set->free[region] = isect_new(set->devices, set->ways, region);
+}
+
+/* Frees in SET's intersection for REGION what became free on every device
+ * within [LO, HI) (block aligned DPA of the map), without touching what
+ * stays used: a sweep that, at each position, looks the entry up in every
+ * device's shadow and skips a used one whole or frees the run free on all
+ * (runs end on the map's blocks: a finer device's partly used block stays
+ * used). */
+static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uint64_t hi)
+{
+	struct extent_map *map = set->free[region];
+	uint64_t base = extent_map_get_base(map);
+	uint64_t bs = extent_map_get_block_size(map);
+	struct extent_attr free_attr;
+
+	extent_attr_init(&free_attr, EXTENT_FREE);
+	for (uint64_t pos = lo; pos < hi;) {
+		uint64_t run = hi, skip = 0;
+
+		for (unsigned p = 0; p < set->ways && !skip; p++) {
+			uint64_t from = set->devices[p]->cfg.regions[region].base;
+			struct extent_entry e;
+			uint64_t end;
+
+			extent_map_lookup(set->devices[p]->shadow[region], pos - base + from, &e);
+			end = e.start + e.len - from + base;
+			if (e.attr.state != EXTENT_FREE)
+				skip = (end + bs - 1) & ~(bs - 1);
+			else
+				run = MIN(run, end & ~(bs - 1));
+		}
+		if (!skip && run <= pos)
+			skip = pos + bs;
+		if (skip) {
+			pos = skip;
+			continue;
+		}
+		extent_map_set(map, pos, run - pos, &free_attr);
+		pos = run;
+	}
+}
+
+/* DEV's shadow of REGION changed over [START, START + LEN): to USED (used
+ * on one device is used in the intersection), or to free (the other
+ * devices' shadows decide). */
+static void set_update(struct fm_set *set, const struct fm_device *dev, unsigned region,
+		       uint64_t start, uint64_t len, bool used)
+{
+	struct extent_map *map = set->free[region];
+	uint64_t at = start - dev->cfg.regions[region].base + extent_map_get_base(map);
+	uint64_t mask = extent_map_get_block_size(map) - 1;
+
+	if (used)
+		isect_mark_used(map, at, len);
+	else
+		set_free_range(set, region, at & ~mask, (at + len + mask) & ~mask);
+}
+
+/* The set of DEVICES in this order, made (and its intersections computed)
+ * the first time. */
+static struct fm_set *set_get(struct fm *fm, struct fm_device *const *devices, unsigned ways)
+{
+	struct fm_set *set;
+
+	for (guint i = 0; i < fm->sets->len; i++) {
+		set = g_ptr_array_index(fm->sets, i);
+		if (set->ways == ways && memcmp(set->devices, devices, ways * sizeof(*devices)) == 0)
+			return set;
+	}
+	set = g_new0(struct fm_set, 1);
+	set->ways = ways;
+	memcpy(set->devices, devices, ways * sizeof(*devices));
+	for (unsigned r = 0; r < devices[0]->cfg.nregions; r++)
+		set_rebuild(set, r);
+	for (unsigned p = 0; p < ways; p++)
+		g_ptr_array_add(devices[p]->sets, set);
+	g_ptr_array_add(fm->sets, set);
+	return set;
 }
 
 static bool same_geometry(const struct dcd_config *a, const struct dcd_config *b)
@@ -295,6 +462,8 @@ bool fm_add_host(struct fm *fm, unsigned host, const unsigned *devices, unsigned
 	h->ways = ways;
 	for (unsigned p = 0; p < ways; p++)
 		h->devices[p] = device_of(fm, devices[p]);
+	if (ways > 1)
+		h->set = set_get(fm, h->devices, ways);
 	g_hash_table_insert(fm->hosts, GUINT_TO_POINTER(host), h);
 	return true;
 }
@@ -330,6 +499,72 @@ const struct extent_map *fm_shadow_map(const struct fm *fm, unsigned device, uns
 	g_return_val_if_fail(fm != NULL, NULL);
 	dev = device_of(fm, device);
 	return dev && region < dev->cfg.nregions ? dev->shadow[region] : NULL;
+}
+
+struct free_list {
+	GArray *out;	/* struct extent_range */
+};
+
+static int free_list_visit(const struct extent_entry *e, void *data)
+{
+	struct extent_range r = { e->start, e->len };
+
+	g_array_append_val(((struct free_list *)data)->out, r);
+	return 0;
+}
+
+static bool same_free_space(struct extent_map *a, struct extent_map *b)
+{
+	struct free_list x = { g_array_new(FALSE, FALSE, sizeof(struct extent_range)) };
+	struct free_list y = { g_array_new(FALSE, FALSE, sizeof(struct extent_range)) };
+	bool same;
+
+	extent_map_foreach_free(a, free_list_visit, &x);
+	extent_map_foreach_free(b, free_list_visit, &y);
+	same = x.out->len == y.out->len &&
+	       (x.out->len == 0 ||
+		memcmp(x.out->data, y.out->data, x.out->len * sizeof(struct extent_range)) == 0);
+	g_array_unref(x.out);
+	g_array_unref(y.out);
+	return same;
+}
+
+bool fm_check_invariants(const struct fm *fm, GError **error)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	g_return_val_if_fail(fm != NULL, false);
+	g_hash_table_iter_init(&it, fm->devices);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		const struct fm_device *dev = value;
+
+		for (unsigned r = 0; r < dev->cfg.nregions; r++)
+			if (!extent_map_check(dev->shadow[r], error)) {
+				g_prefix_error(error, "fm: shadow of device %u region %u: ", dev->id, r);
+				return false;
+			}
+	}
+	for (guint i = 0; i < fm->sets->len; i++) {
+		struct fm_set *set = g_ptr_array_index(fm->sets, i);
+
+		for (unsigned r = 0; r < set->devices[0]->cfg.nregions; r++) {
+			g_autoptr(extent_map) fresh = isect_new(set->devices, set->ways, r);
+
+			if (!extent_map_check(set->free[r], error)) {
+				g_prefix_error(error, "fm: intersection of set %u (device %u first) "
+					       "region %u: ", i, set->devices[0]->id, r);
+				return false;
+			}
+			if (!same_free_space(set->free[r], fresh)) {
+				g_set_error(error, FM_ERROR, FM_ERROR_INVARIANT,
+					    "fm: intersection of set %u (device %u first) region %u "
+					    "differs from its devices' shadows", i, set->devices[0]->id, r);
+				return false;
+			}
+		}
+	}
+	return true;
 }
 
 /* ---- requests and commands ------------------------------------------ */
@@ -413,7 +648,7 @@ static void cmd_add_extent(struct fm_cmd *cmd, uint64_t start, uint64_t len,
 	struct proto_extent ext = { .start = start, .len = len };
 
 	if (!cmd->extents)
-		cmd->extents = g_array_new(FALSE, FALSE, sizeof(struct proto_extent));
+		cmd->extents = g_array_sized_new(FALSE, FALSE, sizeof(struct proto_extent), 8);
 	memcpy(ext.tag, tag, PROTO_TAG_SIZE);
 	g_array_append_val(cmd->extents, ext);
 }
@@ -491,9 +726,14 @@ static void shadow_set(struct fm_device *dev, uint64_t start, uint64_t len,
 {
 	int r = region_of(dev, start);
 
-	if (r < 0 || extent_map_set(dev->shadow[r], start, len, attr) != EXTENT_MAP_OK)
+	if (r < 0 || extent_map_set(dev->shadow[r], start, len, attr) != EXTENT_MAP_OK) {
 		sim_fail(dev->fm->k, "fm: device %u reported [%#" PRIx64 ", +%#" PRIx64
 			 ") outside its regions", dev->id, start, len);
+		return;
+	}
+	for (guint i = 0; i < dev->sets->len; i++)
+		set_update(g_ptr_array_index(dev->sets, i), dev, (unsigned)r, start, len,
+			   attr->state != EXTENT_FREE);
 }
 
 struct shadow_walk {
@@ -581,33 +821,18 @@ static enum proto_cause alloc_cause(enum extent_map_status st)
 	return st == EXTENT_MAP_ERR_NO_SPACE ? PROTO_CAUSE_NO_CAPACITY : PROTO_CAUSE_NO_CONTIGUOUS;
 }
 
-struct mask_walk {
-	struct extent_map *scratch;
-	uint64_t shift_from, shift_to;
-};
-
-static int mask_visit(const struct extent_entry *e, void *data)
-{
-	struct mask_walk *w = data;
-	struct extent_attr busy;
-
-	if (e->attr.state == EXTENT_FREE)
-		return 0;
-	extent_attr_init(&busy, EXTENT_ACCEPTED);
-	extent_map_set(w->scratch, e->start - w->shift_from + w->shift_to, e->len, &busy);
-	return 0;
-}
-
 /* Chooses DPA for every part of an add the FM prescribes: with one way in
- * the device's shadow, with more in the intersection of the shadows (a
- * scratch map of the first device's region where any device's used DPA is
- * marked), so that every part sits at the same region offset. */
-static enum proto_cause add_choose(struct fm_request *req, uint64_t part_size, bool contiguous)
+ * the device's shadow, with more in SET's intersection of the shadows, so
+ * that every part sits at the same region offset.  The intersection map
+ * keeps no next-fit history: its cursor starts at the region base for
+ * every add, as a map built for the add would. */
+static enum proto_cause add_choose(struct fm_request *req, struct fm_set *set, uint64_t part_size,
+				   bool contiguous)
 {
 	struct fm *fm = req->fm;
 	struct fm_device *first = req->parts[0].dev;
 	const struct dcd_region_config *r0 = &first->cfg.regions[req->region];
-	struct extent_map *map = first->shadow[req->region], *scratch = NULL;
+	struct extent_map *map = first->shadow[req->region];
 	uint32_t max = contiguous ? 1 : fm->cfg.max_extents_per_add;
 	uint64_t random = 0;
 	enum extent_map_status st;
@@ -620,24 +845,13 @@ static enum proto_cause add_choose(struct fm_request *req, uint64_t part_size, b
 			max = MIN(max, c->log_capacity);
 	}
 	if (req->nparts > 1) {
-		scratch = extent_map_new(r0->base, r0->len, r0->block_size);
-		for (unsigned p = 0; p < req->nparts; p++) {
-			struct fm_device *dev = req->parts[p].dev;
-			struct mask_walk w = {
-				.scratch = scratch,
-				.shift_from = dev->cfg.regions[req->region].base,
-				.shift_to = r0->base,
-			};
-
-			extent_map_foreach(dev->shadow[req->region], 0, UINT64_MAX, mask_visit, &w);
-		}
-		map = scratch;
+		map = set->free[req->region];
+		extent_map_set_cursor(map, r0->base);
 	}
 	if (fm->cfg.alloc_policy == EXTENT_ALLOC_RANDOM)
 		random = sim_rng_next(fm->rng);
 	g_array_set_size(fm->alloc, 0);
 	st = extent_map_alloc(map, fm->cfg.alloc_policy, part_size, max, random, fm->alloc);
-	extent_map_free(scratch);
 	if (st != EXTENT_MAP_OK)
 		return alloc_cause(st);
 	for (unsigned p = 0; p < req->nparts; p++) {
@@ -714,11 +928,11 @@ static void on_add(struct sim *k, void *target, const void *payload)
 	req->nparts = h->ways;
 	for (unsigned p = 0; p < h->ways; p++) {
 		req->parts[p].dev = h->devices[p];
-		req->parts[p].ranges = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
+		req->parts[p].ranges = g_array_sized_new(FALSE, FALSE, sizeof(struct extent_range), 8);
 		prescribe = prescribe || h->devices[p]->cfg.profile == DCD_PROFILE_QEMU;
 	}
 	if (prescribe) {
-		cause = add_choose(req, part_size, r->policy == PROTO_SELECT_CONTIGUOUS);
+		cause = add_choose(req, h->set, part_size, r->policy == PROTO_SELECT_CONTIGUOUS);
 		if (cause != PROTO_CAUSE_NONE) {
 			request_block(req, cause);
 			return;
@@ -983,7 +1197,7 @@ static enum proto_rc release_by_add(struct fm_request *req, const struct fm_rele
 	for (unsigned p = 0; p < src->nparts; p++) {
 		struct fm_part *from = &src->parts[p];
 		struct shadow_walk w = {
-			.out = g_array_new(FALSE, FALSE, sizeof(struct extent_range)),
+			.out = g_array_sized_new(FALSE, FALSE, sizeof(struct extent_range), 8),
 			.host = (int)r->host,
 			.group = src->id,
 			.accepted = true,
@@ -1012,7 +1226,7 @@ static enum proto_rc release_by_tag(struct fm_request *req, const struct fm_rele
 	for (unsigned p = 0; p < h->ways; p++) {
 		struct fm_device *dev = h->devices[p];
 		struct shadow_walk w = {
-			.out = g_array_new(FALSE, FALSE, sizeof(struct extent_range)),
+			.out = g_array_sized_new(FALSE, FALSE, sizeof(struct extent_range), 8),
 			.host = (int)r->host,
 			.tag = r->tag,
 			.accepted = true,
@@ -1193,6 +1407,8 @@ static void region_done(struct fm_request *req, enum proto_rc rc)
 		c->block_size = req->block_size;
 		extent_map_free(dev->shadow[req->region]);
 		dev->shadow[req->region] = extent_map_new(c->base, c->len, c->block_size);
+		for (guint i = 0; i < dev->sets->len; i++)
+			set_rebuild(g_ptr_array_index(dev->sets, i), req->region);
 	}
 	request_finish(req, FM_OUTCOME_DONE);
 }

@@ -70,6 +70,7 @@ GQuark fm_error_quark(void);
 
 enum fm_error {
 	FM_ERROR_CONFIG,	/* a bad configuration or wiring */
+	FM_ERROR_INVARIANT,	/* fm_check_invariants found a broken one */
 };
 
 bool fm_config_validate(const struct fm_config *cfg, GError **error);
@@ -203,5 +204,11 @@ void fm_get_stats(const struct fm *fm, struct fm_stats *out);
 
 /* Observer: the FM's shadow of REGION of DEVICE (NULL if unknown). */
 const struct extent_map *fm_shadow_map(const struct fm *fm, unsigned device, unsigned region);
+
+/* Observer, for tests: every shadow and every interleave set's free-space
+ * intersection is a consistent extent map, and each intersection's free
+ * space is what its devices' shadows give when recomputed from scratch.
+ * O(entries log entries). */
+bool fm_check_invariants(const struct fm *fm, GError **error);
 
 #endif

@@ -37,6 +37,9 @@ struct rext {
 	uint64_t offset, len;	/* of each piece in its decoder */
 	uint64_t hpa, hpa_len;
 	uint64_t in_use;
+	GArray *lost;		/* struct extent_range: HPA offsets (from HPA)
+				 * already counted lost, sorted, disjoint;
+				 * NULL: none */
 	unsigned npresent;
 	struct piece pieces[INTERLEAVE_MAX_WAYS];
 	uint64_t timer;		/* assembly timeout */
@@ -64,8 +67,17 @@ struct host_link {
 	GTree *pieces;		/* &piece.start -> struct rext * */
 	GArray *chain;		/* struct proto_extent: the open add chain */
 	GArray *chain_reqs;	/* uint64_t request of each chain extent */
-	uint64_t chain_seq;	/* moves when a chain closes or times out */
-	uint64_t chain_timer;
+	uint64_t chain_deadline;	/* its first record read + the chain timeout */
+	/* With a chain timeout: the deadlines of the broken chains (records
+	 * were dropped after them), oldest first, each owed an empty answer;
+	 * the offers skipped since the device last took an answer, and how
+	 * many refusals are still to come for offers a resync skipped. */
+	GArray *broken;		/* uint64_t */
+	unsigned skipped;
+	unsigned victims;
+	uint64_t chain_seq;	/* moves whenever the chain timer is set again */
+	uint64_t chain_timer;	/* the oldest unanswered chain's timeout */
+	uint16_t overflow_seen;	/* records dropped, as the last whole read reported */
 	bool drain_queued;
 	uint64_t block_size;	/* of the region as last read; 0: unknown */
 };
@@ -151,6 +163,7 @@ struct host {
 	GArray *incoming;	/* struct proto_record of the command in flight */
 	GArray *incoming_regions;	/* struct proto_region */
 	GArray *batch;		/* struct proto_record being handled */
+	bool batch_dropped;	/* records were dropped after the batch */
 	uint64_t batch_t_read;
 	uint64_t drain_t_irq;
 	GArray *resp;		/* struct resp_item of the response being sent */
@@ -481,6 +494,15 @@ static void piece_remove(struct host *h, struct rext *x, unsigned p)
 	x->npresent--;
 }
 
+static void rext_destroy(gpointer data)
+{
+	struct rext *x = data;
+
+	if (x->lost)
+		g_array_unref(x->lost);
+	g_free(x);
+}
+
 static void rext_free(struct host *h, struct rext *x)
 {
 	struct hreq *r = x->req;
@@ -601,9 +623,22 @@ static void chain_reset(struct host_link *l)
 {
 	g_array_set_size(l->chain, 0);
 	g_array_set_size(l->chain_reqs, 0);
-	l->chain_seq++;
-	sim_cancel(l->h->k, l->chain_timer);
+}
+
+/* Sets the chain timer for the oldest chain the host has not answered: a
+ * broken one, else the open one. */
+static void chain_arm(struct host *h, struct host_link *l)
+{
+	struct chain_timer_msg m = { .seq = ++l->chain_seq, .position = l->position };
+	uint64_t now = sim_now(h->k), deadline;
+
+	sim_cancel(h->k, l->chain_timer);
 	l->chain_timer = SIM_HANDLE_NONE;
+	if (!h->cfg.chain_timeout || (l->broken->len == 0 && l->chain->len == 0))
+		return;
+	deadline = l->broken->len ? g_array_index(l->broken, uint64_t, 0) : l->chain_deadline;
+	l->chain_timer = sim_schedule(h->k, deadline > now ? deadline - now : 0, on_chain_timer,
+				      h, &m, sizeof(m));
 }
 
 /* Queues the Add DC Response for the items of h->resp, in as many
@@ -722,6 +757,7 @@ static void chain_close(struct host *h, unsigned p)
 			req_get(h, id)->gave_up = true;
 	}
 	chain_reset(l);
+	chain_arm(h, l);
 	respond(h, p);
 }
 
@@ -729,16 +765,89 @@ static void chain_append(struct host *h, unsigned p, const struct proto_record *
 {
 	struct host_link *l = &h->links[p];
 
-	if (l->chain->len == 0 && h->cfg.chain_timeout) {
-		struct chain_timer_msg m = { .seq = l->chain_seq, .position = p };
-
-		l->chain_timer = sim_schedule(h->k, h->cfg.chain_timeout, on_chain_timer, h, &m,
-					      sizeof(m));
-	}
+	if (l->chain->len == 0)
+		l->chain_deadline = add_sat(sim_now(h->k), h->cfg.chain_timeout);
 	g_array_append_val(l->chain, rec->extent);
 	g_array_append_val(l->chain_reqs, rec->sim.request);
+	if (l->chain->len == 1)
+		chain_arm(h, l);
 	if (!(rec->flags & PROTO_RECORD_MORE))
 		chain_close(h, p);
+}
+
+/* Records were dropped after every record the host has read: the open
+ * chain may have lost its closing record, and what comes next belongs to
+ * later offers.  Linux only traces the overflow; a host with a chain
+ * timeout ends the open chain here, so that no answer mixes two offers,
+ * and answers it empty at its timeout (or at a resync, below). */
+static void chain_break(struct host *h, unsigned p)
+{
+	struct host_link *l = &h->links[p];
+
+	if (!h->cfg.chain_timeout || l->chain->len == 0)
+		return;
+	g_array_append_val(l->broken, l->chain_deadline);
+	chain_reset(l);
+	chain_arm(h, l);
+}
+
+/* The device refused OP, the first command of an answer, with D.
+ * Invalid Physical Address: qemu matches every answer against its oldest
+ * offer, so it waits on an offer the host never answered: a broken chain,
+ * or one whose records all went untold (the device forgets its overflow
+ * count at the Clear that empties the log).  A host with a chain timeout
+ * resyncs: it answers that offer empty and sends OP again, until the
+ * device takes it.  If the device runs out of offers first (Invalid
+ * Input), the refusal had another cause (an offer a forced release
+ * killed, which the device retires itself) and the offers skipped were
+ * ones the host has yet to read: their answers will be refused too, and
+ * the host does not resync for them.  False when the host gives up. */
+static bool chain_resync(struct host *h, const struct host_op *op,
+			 const struct proto_mbox_done *d)
+{
+	struct host_link *l = &h->links[op->position];
+	struct host_op empty = { .kind = OP_MBOX, .then = THEN_NONE, .position = op->position };
+	struct host_op again = *op;
+
+	if (!h->cfg.chain_timeout || op->arg != 0)
+		return false;
+	if (l->victims) {
+		l->victims--;
+		return false;
+	}
+	if (d->rc != PROTO_RC_INVALID_PA) {
+		if (d->rc == PROTO_RC_INVALID_INPUT)
+			l->victims = l->skipped;
+		l->skipped = 0;
+		return false;
+	}
+	if (l->broken->len)
+		g_array_remove_index(l->broken, 0);
+	l->skipped++;
+	h->stats.offers_skipped++;
+	empty.cmd.opcode = PROTO_OP_ADD_DC_RESPONSE;
+	again.ranges_at = h->op_ranges->len;
+	for (guint i = 0; i < op->nranges; i++) {
+		const struct resp_item *it = &g_array_index(h->resp, struct resp_item, op->arg + i);
+		struct proto_range r = { it->ext.start, it->ext.len };
+
+		g_array_append_val(h->op_ranges, r);
+	}
+	g_array_insert_val(h->ops_q, h->ops_head, again);
+	g_array_insert_val(h->ops_q, h->ops_head, empty);
+	chain_arm(h, l);
+	return true;
+}
+
+/* The device took an answer with ranges: it waits on no older offer. */
+static void chain_settled(struct host *h, struct host_link *l)
+{
+	l->skipped = 0;
+	l->victims = 0;
+	if (l->broken->len == 0)
+		return;
+	g_array_set_size(l->broken, 0);
+	chain_arm(h, l);
 }
 
 static uint64_t group_in_use(const GPtrArray *v)
@@ -759,6 +868,58 @@ static void release_unknown(struct host *h, unsigned p, const struct proto_exten
 	op_mbox(h, p, PROTO_OP_RELEASE_DC, &r, 1, THEN_NONE, 0);
 }
 
+/* Counts the bytes in use in [LO, HI) of X (HPA offsets from its start)
+ * that were not counted lost before, and marks the range lost: each byte
+ * in use is lost once, whichever device's forced release or which
+ * give-back takes it. */
+static uint64_t rext_lose(struct rext *x, uint64_t lo, uint64_t hi)
+{
+	uint64_t end = MIN(hi, x->in_use), at = lo, n = 0;
+	guint first, last;
+
+	if (!x->lost)
+		x->lost = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
+	for (guint i = 0; i < x->lost->len && at < end; i++) {
+		const struct extent_range *r = &g_array_index(x->lost, struct extent_range, i);
+
+		if (r->start >= end)
+			break;
+		if (r->start > at)
+			n += r->start - at;
+		at = MAX(at, r->start + r->len);
+	}
+	if (at < end)
+		n += end - at;
+	/* merge [LO, HI) with the ranges it touches */
+	for (first = 0; first < x->lost->len; first++) {
+		const struct extent_range *r = &g_array_index(x->lost, struct extent_range, first);
+
+		if (r->start + r->len >= lo)
+			break;
+	}
+	for (last = first; last < x->lost->len; last++) {
+		const struct extent_range *r = &g_array_index(x->lost, struct extent_range, last);
+
+		if (r->start > hi)
+			break;
+		lo = MIN(lo, r->start);
+		hi = MAX(hi, r->start + r->len);
+	}
+	g_array_remove_range(x->lost, first, last - first);
+	g_array_insert_val(x->lost, first, ((struct extent_range){ lo, hi - lo }));
+	return n;
+}
+
+static void lost_report(struct host *h, uint64_t lost)
+{
+	struct host_report rep = { .kind = HOST_REPORT_LOST, .bytes = lost };
+
+	if (!lost)
+		return;
+	h->stats.lost_bytes += lost;
+	report(h, &rep);
+}
+
 /* Gives back the region extents of V, whole: what of them is in use is
  * lost. */
 static void release_victims(struct host *h, GPtrArray *v)
@@ -768,16 +929,10 @@ static void release_victims(struct host *h, GPtrArray *v)
 	for (guint i = 0; i < v->len; i++) {
 		struct rext *x = g_ptr_array_index(v, i);
 
-		if (x->ever_online && !x->stale)
-			lost += x->in_use;
+		lost += rext_lose(x, 0, x->hpa_len);
 		x->in_use = 0;
 	}
-	if (lost) {
-		struct host_report rep = { .kind = HOST_REPORT_LOST, .bytes = lost };
-
-		h->stats.lost_bytes += lost;
-		report(h, &rep);
-	}
+	lost_report(h, lost);
 	for (guint i = 0; i < v->len; i++)
 		rext_release(h, g_ptr_array_index(v, i));
 }
@@ -836,25 +991,28 @@ static void release_record(struct host *h, unsigned p, const struct proto_extent
 	report(h, &rep);
 }
 
-/* The in-use bytes of X that lay on [START, START + LEN) of position P. */
-static uint64_t lost_bytes(const struct host *h, const struct rext *x, unsigned p,
-			   uint64_t start, uint64_t len)
+/* The in-use bytes of X lost with [START, START + LEN) of position P: an
+ * interleaved region extent stripes its HPA over every device, granule by
+ * granule, so each stripe (ways x granularity of HPA, one granule per
+ * position, all at the same DPA offset) that held forced DPA is gone as a
+ * whole; a 1-way one loses just the bytes on the forced DPA.  A forced
+ * piece thus takes the whole region extent. */
+static uint64_t forced_loss(const struct host *h, struct rext *x, unsigned p, uint64_t start,
+			    uint64_t len)
 {
-	struct extent_range share[INTERLEAVE_MAX_WAYS];
-	uint64_t lo, hi, base;
+	const struct piece *pc = &x->pieces[p];
+	uint64_t g = h->cfg.ways > 1 ? h->cfg.granularity : 1;
+	uint64_t lo = MAX(start, pc->start) - pc->start;
+	uint64_t hi = MIN(start + len, pc->start + pc->len) - pc->start;
 
-	if (x->in_use == 0 || !x->ever_online)
-		return 0;
-	interleave_set_map_range(h->set, x->hpa, x->in_use, share);
-	base = h->cfg.decoders[p].dpa_base;
-	lo = MAX(share[p].start + base, start);
-	hi = MIN(share[p].start + base + share[p].len, start + len);
-	return hi > lo ? hi - lo : 0;
+	lo -= lo % g;
+	hi = MIN(hi + (g - hi % g) % g, pc->len);
+	return rext_lose(x, lo * h->cfg.ways, hi * h->cfg.ways);
 }
 
 /* Forced Capacity Release: the memory is already gone.  What was in use on
  * it is lost; the policy keeps the extent (stale) or drops it and gives
- * back its partners. */
+ * back its partners, losing what was in use on them too. */
 static void forced_record(struct host *h, unsigned p, const struct proto_extent *e)
 {
 	GPtrArray *v = h->victims;
@@ -864,13 +1022,8 @@ static void forced_record(struct host *h, unsigned p, const struct proto_extent 
 	g_ptr_array_set_size(v, 0);
 	overlapping(h, p, e->start, e->len, v);
 	for (guint i = 0; i < v->len; i++)
-		lost += lost_bytes(h, g_ptr_array_index(v, i), p, e->start, e->len);
-	if (lost) {
-		struct host_report rep = { .kind = HOST_REPORT_LOST, .bytes = lost };
-
-		h->stats.lost_bytes += lost;
-		report(h, &rep);
-	}
+		lost += forced_loss(h, g_ptr_array_index(v, i), p, e->start, e->len);
+	lost_report(h, lost);
 	if (v->len == 0)
 		return;
 	if (h->ops->decide_forced(h, h->policy_data, p, e) == HOST_FORCED_IGNORE) {
@@ -887,15 +1040,11 @@ static void forced_record(struct host *h, unsigned p, const struct proto_extent 
 		}
 		return;
 	}
-	for (guint i = 0; i < v->len; i++) {
-		struct rext *x = g_ptr_array_index(v, i);
-
-		/* whatever the device still holds of the forced piece comes
-		 * back as an unknown range if the FM asks for it */
-		piece_remove(h, x, p);
-		x->in_use = 0;
-		rext_release(h, x);
-	}
+	/* whatever the device still holds of the forced piece comes back as
+	 * an unknown range if the FM asks for it */
+	for (guint i = 0; i < v->len; i++)
+		piece_remove(h, g_ptr_array_index(v, i), p);
+	release_victims(h, v);
 }
 
 static void region_updated(struct host *h, unsigned p, uint8_t region)
@@ -986,8 +1135,12 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 	uint64_t now = sim_now(h->k);
 	bool ok = d->rc == PROTO_RC_SUCCESS;
 
+	if (!ok && chain_resync(h, op, d))
+		return;
 	if (!ok)
 		h->stats.mbox_failures++;
+	else if (op->nranges)
+		chain_settled(h, &h->links[op->position]);
 	for (guint i = 0; i < op->nranges; i++) {
 		const struct resp_item *it = &g_array_index(h->resp, struct resp_item, op->arg + i);
 		struct hreq *r = g_hash_table_lookup(h->reqs, &it->request);
@@ -1067,6 +1220,21 @@ static void config_read(struct host *h, const struct host_op *op, const struct p
 		g_array_index(h->incoming_regions, struct proto_region, 0).block_size;
 }
 
+/* Records a Get reports dropped anew, with none left unread, were dropped
+ * after every record of the batch: the log was full behind them.  The
+ * device repeats the count until a Clear empties the log, so only a count
+ * that moved is news. */
+static void got_overflow(struct host *h, struct host_link *l, const struct proto_mbox_done *d)
+{
+	uint16_t seen = d->flags & PROTO_EVENTS_OVERFLOW ? d->overflow : 0;
+
+	h->batch_dropped = false;
+	if (d->flags & PROTO_EVENTS_MORE)
+		return;
+	h->batch_dropped = seen && seen != l->overflow_seen;
+	l->overflow_seen = seen;
+}
+
 static void op_finish(struct host *h, const struct host_op *op, const struct proto_mbox_done *d)
 {
 	switch (op->then) {
@@ -1083,6 +1251,7 @@ static void op_finish(struct host *h, const struct host_op *op, const struct pro
 		g_array_set_size(h->batch, 0);
 		g_array_append_vals(h->batch, h->incoming->data, h->incoming->len);
 		h->batch_t_read = sim_now(h->k);
+		got_overflow(h, &h->links[op->position], d);
 		break;
 	case THEN_CLEAR:
 		if (d->rc != PROTO_RC_SUCCESS)
@@ -1136,6 +1305,8 @@ static bool drain_step(struct host *h, struct job *j)
 			op_delay(h, h->cfg.latency.host_record_handle, THEN_RECORD, j->index++);
 			return true;
 		}
+		if (h->batch_dropped)
+			chain_break(h, j->position);
 		op = op_mbox(h, j->position, PROTO_OP_CLEAR_EVENT_RECORDS, NULL, 0, THEN_CLEAR, 0);
 		op->cmd.handle = g_array_index(h->batch, struct proto_record, 0).handle;
 		op->cmd.count = h->batch->len;
@@ -1191,11 +1362,16 @@ static bool job_step(struct host *h)
 			rext_release(h, x);
 		break;
 	case JOB_CHAIN_TIMEOUT:
+		/* the oldest chain not answered is answered empty */
 		l = &h->links[j->position];
-		if (l->chain_seq != j->arg || l->chain->len == 0)
+		if (l->chain_seq != j->arg)
 			break;
+		if (l->broken->len)
+			g_array_remove_index(l->broken, 0);
+		else
+			chain_reset(l);
 		h->stats.chain_timeouts++;
-		chain_reset(l);
+		chain_arm(h, l);
 		g_array_set_size(h->resp, 0);
 		g_array_set_size(h->resp_reqs, 0);
 		respond(h, j->position);
@@ -1425,9 +1601,10 @@ struct host *host_new(struct sim *k, unsigned id, const struct host_config *cfg,
 		l->pieces = g_tree_new_full(key_cmp, NULL, NULL, NULL);
 		l->chain = g_array_new(FALSE, FALSE, sizeof(struct proto_extent));
 		l->chain_reqs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+		l->broken = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 		l->block_size = cfg->decoders[p].block_size;
 	}
-	h->rexts = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+	h->rexts = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, rext_destroy);
 	h->reqs = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, req_free);
 	g_queue_init(&h->assembling);
 	h->jobs = g_array_new(FALSE, FALSE, sizeof(struct job));
@@ -1451,6 +1628,7 @@ void host_free(struct host *h)
 		g_tree_destroy(h->links[p].pieces);
 		g_array_unref(h->links[p].chain);
 		g_array_unref(h->links[p].chain_reqs);
+		g_array_unref(h->links[p].broken);
 	}
 	g_queue_clear(&h->assembling);
 	g_hash_table_destroy(h->rexts);
@@ -1640,7 +1818,7 @@ void host_get_stats(const struct host *h, struct host_stats *out)
 				out->assembling_bytes += x->pieces[p].len;
 	}
 	for (unsigned p = 0; p < h->cfg.ways; p++)
-		out->chains_open += h->links[p].chain->len > 0;
+		out->chains_open += (h->links[p].chain->len > 0) + h->links[p].broken->len;
 }
 
 struct foreach_walk {

@@ -91,7 +91,10 @@ struct host_config {
 	enum host_forced forced;
 	bool tag_groups;		/* a tag is one group, used and released whole */
 	bool region_updates;		/* re-read the DC configuration on 03h */
-	uint64_t chain_timeout;		/* ns an open chain may wait; 0: forever */
+	/* ns an open chain may wait before it is answered empty; 0: forever.
+	 * Non-zero also guards against dropped records: a chain ends where a
+	 * Get reports an overflow, and a refused answer resyncs (docs/host.md). */
+	uint64_t chain_timeout;
 	uint64_t assembly_timeout;	/* ns a piece waits for its partners */
 	uint32_t max_pending;		/* extents per chain; 0: no limit */
 	uint64_t alignment;		/* a misaligned extent drops its tag group; 0: off */
@@ -296,13 +299,14 @@ struct host_stats {
 	uint64_t assembling_bytes;	/* accepted pieces waiting for partners */
 	uint64_t stale_bytes;		/* kept after an ignored forced release */
 	uint64_t region_extents;	/* live, any state */
-	uint64_t chains_open;
+	uint64_t chains_open;		/* read, not answered (broken ones too) */
 	uint64_t records;		/* event records handled */
 	uint64_t extents_accepted, extents_rejected;	/* offered extents */
 	uint64_t releases, deferred, ignored;	/* release records by answer */
 	uint64_t forced;		/* forced release records */
 	uint64_t lost_bytes;		/* in use when access went */
 	uint64_t chain_timeouts, assembly_timeouts;
+	uint64_t offers_skipped;	/* answered empty to resync after a refusal */
 	uint64_t mbox_failures;		/* responses and releases the device refused */
 	uint64_t interrupts;
 	bool region_destroyed;

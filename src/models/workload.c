@@ -7,10 +7,12 @@
 #include <string.h>
 
 /* Request ids: the source (0 for items, g + 1 for generator g) above
- * SOURCE_SHIFT, a per-source count below; release ids have RELEASE_BIT. */
+ * SOURCE_SHIFT, a per-source count below; release ids have RELEASE_BIT,
+ * region configuration ids REGION_BIT. */
 #define SOURCE_SHIFT 40
 #define SEQ_MASK ((UINT64_C(1) << SOURCE_SHIFT) - 1)
 #define RELEASE_BIT (UINT64_C(1) << 62)
+#define REGION_BIT (UINT64_C(1) << 63)
 #define SIZE_MAX_BYTES (UINT64_C(1) << 62)
 
 struct generator {
@@ -31,6 +33,7 @@ struct workload {
 	struct host_app_port *hosts;	/* by host id */
 	bool *host_connected;
 	uint64_t next_release;
+	uint64_t next_region;
 	workload_observer_fn observer;
 	void *observer_data;
 	struct workload_stats stats;
@@ -352,6 +355,19 @@ uint64_t workload_submit_release(struct workload *w, const struct fm_release_req
 	w->stats.forced += r.forced != 0;
 	sim_schedule(w->k, 0, w->fm.release, w->fm.target, &r, sizeof(r));
 	notify(w, WORKLOAD_EVENT_RELEASE, r.id);
+	return r.id;
+}
+
+uint64_t workload_submit_region(struct workload *w, const struct fm_region_request *request)
+{
+	struct fm_region_request r;
+
+	g_return_val_if_fail(w != NULL && request != NULL, 0);
+	if (!w->fm_connected)
+		return 0;
+	r = *request;
+	r.id = REGION_BIT | ++w->next_region;
+	sim_schedule(w->k, 0, w->fm.region, w->fm.target, &r, sizeof(r));
 	return r.id;
 }
 

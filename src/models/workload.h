@@ -139,6 +139,10 @@ void workload_start(struct workload *w);
  * of its own, returned (0 with a bad host). */
 uint64_t workload_submit_add(struct workload *w, const struct workload_item *item);
 uint64_t workload_submit_release(struct workload *w, const struct fm_release_request *request);
+/* Set DC Region Config: REQUEST's device, region, block size and sanitize
+ * flag go to the FM with an id of their own, returned (0 when no FM is
+ * connected). */
+uint64_t workload_submit_region(struct workload *w, const struct fm_region_request *request);
 void workload_submit_destroy(struct workload *w, unsigned host);
 
 /* Observer: what the workload sent and heard. */

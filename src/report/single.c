@@ -5,6 +5,7 @@
 #include "models/interleave.h"
 #include "models/metrics.h"
 #include "sim/stats.h"
+#include "sim/units.h"
 #include "store/store.h"
 
 #include <math.h>
@@ -176,7 +177,7 @@ static gboolean cdf_line_add(const struct single *s, GPtrArray *lines, const cha
 	g_autofree char *owned_title = title, *owned_style = style;
 	struct cdf c;
 
-	/* Only a used one: probing thousands of names must not clear 58 KiB each. */
+	/* Only a used one: a reset clears all of its 58 KiB. */
 	if (sim_hist_count(s->hist))
 		sim_hist_reset(s->hist);
 	if (!store_hist_load(s->st, s->run->id, name, s->hist, error))
@@ -222,21 +223,72 @@ static char *total_style(void)
 	return g_strdup("lw 3 lc rgb '#000000'");
 }
 
-/* The store lists no names, so hosts are found by trying every host ID. */
+static gboolean name_take(const char *name, void *data)
+{
+	g_ptr_array_add(data, g_strdup(name));
+	return FALSE;
+}
+
+/* The run's names in TABLE under PREFIX, without it (g_ptr_array_unref). */
+static GPtrArray *names_under(const struct single *s, enum store_table table, const char *prefix,
+			      GError **error)
+{
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+
+	if (!store_names_foreach(s->st, s->run->id, table, prefix, name_take, names, error)) {
+		g_ptr_array_unref(names);
+		return NULL;
+	}
+	for (guint i = 0; i < names->len; i++)
+		memmove(names->pdata[i], (char *)names->pdata[i] + strlen(prefix),
+			strlen(names->pdata[i]) - strlen(prefix) + 1);
+	return names;
+}
+
+/* A key and what it orders, for numeric sorts of names. */
+struct keyed {
+	uint64_t key;
+	const char *text;
+};
+
+static int keyed_compare(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	return (x->key > y->key) - (x->key < y->key);
+}
+
 static gboolean accept_by_host(const struct single *s, GError **error)
 {
 	g_autoptr(GPtrArray) lines = lines_new();
+	g_autoptr(GPtrArray) names = names_under(s, STORE_TABLE_HISTOGRAMS,
+						 "accept_latency_ns.host.", error);
+	g_autoptr(GArray) hosts = g_array_new(FALSE, FALSE, sizeof(struct keyed));
 	double magnitude = 0.0;
 
+	if (!names)
+		return FALSE;
+	/* "<host id>.total", in host order ("10" sorts after "9"). */
+	for (guint i = 0; i < names->len; i++) {
+		const char *name = names->pdata[i];
+		struct keyed h = { 0, name };
+		char *end;
+
+		h.key = g_ascii_strtoull(name, &end, 10);
+		if (end != name && !strcmp(end, ".total"))
+			g_array_append_val(hosts, h);
+	}
+	g_array_sort(hosts, keyed_compare);
 	if (!cdf_line_add(s, lines, "accept_latency_ns.total", g_strdup("all hosts"),
 			  total_style(), &magnitude, error))
 		return FALSE;
-	for (unsigned host = 0; host <= METRICS_MAX_HOST; host++) {
-		char name[64];
+	for (guint i = 0; i < hosts->len; i++) {
+		const struct keyed *h = &g_array_index(hosts, struct keyed, i);
+		g_autofree char *name = g_strconcat("accept_latency_ns.host.", h->text, NULL);
 
-		g_snprintf(name, sizeof(name), "accept_latency_ns.host.%u.total", host);
-		if (!cdf_line_add(s, lines, name, g_strdup_printf("host %u", host),
-				  line_style(host % 8 + 1, 1), &magnitude, error))
+		if (!cdf_line_add(s, lines, name, g_strdup_printf("host %" G_GUINT64_FORMAT,
+								  (guint64)h->key),
+				  line_style((unsigned)(h->key % 8 + 1), 1), &magnitude, error))
 			return FALSE;
 	}
 	return cdf_figure(s, "accept_cdf_host", "Acceptance latency by host",
@@ -530,67 +582,33 @@ static GPtrArray *devices_find(const struct report_run *run)
 	return devices;
 }
 
-static gboolean point_seen(uint64_t t_ns, double value, void *data)
-{
-	(void)t_ns;
-	(void)value;
-	*(gboolean *)data = TRUE;
-	return TRUE;
-}
-
-/* BYTES as docs/metrics.md names request sizes: "2MiB", "1536KiB". */
-static void size_name(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	size_t unit = 0;
-
-	while (bytes % 1024 == 0 && unit + 1 < G_N_ELEMENTS(units)) {
-		bytes /= 1024;
-		unit++;
-	}
-	g_snprintf(buf, len, "%" G_GUINT64_FORMAT "%s", (guint64)bytes, units[unit]);
-}
-
-static int u64_compare(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The request sizes of the fragmentation indexes, the same for every
- * device, in increasing order.  The store lists no names, so sizes m * 2^k
- * (odd m < 1024, up to METRICS_MAX_REQUEST_SIZE) are tried on the first
- * device: every size a scenario is likely to name. */
+ * device, as named ("2MiB"), in increasing order: those of the first
+ * device's series. */
 static GPtrArray *sizes_find(const struct single *s, GError **error)
 {
-	g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	GPtrArray *sizes = g_ptr_array_new_with_free_func(g_free);
 	const char *dev = s->devices->len ? g_ptr_array_index(s->devices, 0) : NULL;
+	g_autofree char *prefix = g_strdup_printf("fragmentation.%s.unusable_index.",
+						  dev ? dev : "");
+	g_autoptr(GPtrArray) names = NULL;
+	g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(struct keyed));
+	GPtrArray *sizes;
 
-	for (unsigned k = 0; dev && k < 63; k++) {
-		for (uint64_t m = 1; m < 1024 && m <= METRICS_MAX_REQUEST_SIZE >> k; m += 2) {
-			uint64_t bytes = m << k;
-			char size[32], name[160];
-			gboolean seen = FALSE;
+	if (!dev)
+		return g_ptr_array_new_with_free_func(g_free);
+	names = names_under(s, STORE_TABLE_SERIES, prefix, error);
+	if (!names)
+		return NULL;
+	for (guint i = 0; i < names->len; i++) {
+		struct keyed size = { 0, names->pdata[i] };
 
-			size_name(bytes, size, sizeof(size));
-			g_snprintf(name, sizeof(name), "fragmentation.%s.unusable_index.%s", dev, size);
-			if (!store_series_foreach(s->st, s->run->id, name, point_seen, &seen, error)) {
-				g_ptr_array_unref(sizes);
-				return NULL;
-			}
-			if (seen)
-				g_array_append_val(found, bytes);
-		}
+		if (units_size_parse(size.text, &size.key, NULL))
+			g_array_append_val(found, size);
 	}
-	g_array_sort(found, u64_compare);
-	for (guint i = 0; i < found->len; i++) {
-		char size[32];
-
-		size_name(g_array_index(found, uint64_t, i), size, sizeof(size));
-		g_ptr_array_add(sizes, g_strdup(size));
-	}
+	g_array_sort(found, keyed_compare);
+	sizes = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < found->len; i++)
+		g_ptr_array_add(sizes, g_strdup(g_array_index(found, struct keyed, i).text));
 	return sizes;
 }
 

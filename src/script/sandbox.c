@@ -92,6 +92,12 @@ lua_State *script_lua(struct script *s)
 	return s->L;
 }
 
+const char *script_lib_dir(const struct script *s)
+{
+	g_return_val_if_fail(s != NULL, NULL);
+	return s->lib_dir;
+}
+
 /* Raises the error that ends the call: the budget or the memory cap. */
 static int raise_fatal(lua_State *L, const struct script *s)
 {

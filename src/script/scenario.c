@@ -489,7 +489,7 @@ enum {
 
 static const struct script_key host_keys[HOST_KEYS] = {
 	[HOST_NAME] = { "name", SCRIPT_KIND_STRING, true, NULL },
-	[HOST_POLICY] = { "policy", SCRIPT_KIND_STRING, false, "linux" },
+	[HOST_POLICY] = { "policy", SCRIPT_KIND_TABLE, false, NULL },	/* policy_read() */
 	[HOST_DEVICE] = { "device", SCRIPT_KIND_STRING, false, NULL },
 	[HOST_INTERLEAVE] = { "interleave", SCRIPT_KIND_TABLE, false, NULL },
 	[HOST_REGION] = { "region", SCRIPT_KIND_INTEGER, false, "0" },
@@ -546,16 +546,30 @@ static void interleave_read(lua_State *L, int index, struct fabric_host_config *
 		h->host.granularity = v[IL_GRANULARITY].size;
 }
 
-/* Starts C from the policy named by V with the policy's defaults: today a
- * built-in name; Lua policies (issue 7) will plug in here. */
-static void policy_read(lua_State *L, const struct script_value *v, struct host_config *c)
+/* Where the policy of a host{} comes from. */
+struct policy_source {
+	const char *spec;	/* a file or module to load after the file ran; NULL: none */
+	bool table;		/* a table (argument 1's "policy") to load then */
+};
+
+static gint name_cmp(gconstpointer a, gconstpointer b)
 {
-	const char *names[8];
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names of the built-in policies and of the shipped Lua ones, pushed
+ * on the stack (they live there); returns how many, at most MAX. */
+static size_t policy_names(lua_State *L, struct scenario *sc, const char **names, size_t max)
+{
+	const char *lib = script_lib_dir(sc->script);
+	g_autoptr(GDir) d = NULL;
+	g_autoptr(GPtrArray) shipped = g_ptr_array_new_with_free_func(g_free);
+	const char *entry;
 	size_t n = 0;
 
-	/* the names, split from host_policy_names() */
+	/* the built-ins, split from host_policy_names() */
 	lua_pushstring(L, host_policy_names());
-	for (const char *p = lua_tostring(L, -1); *p && n < G_N_ELEMENTS(names);) {
+	for (const char *p = lua_tostring(L, -1); *p && n < max;) {
 		size_t len = strcspn(p, ", ");
 
 		lua_pushlstring(L, p, len);
@@ -563,9 +577,111 @@ static void policy_read(lua_State *L, const struct script_value *v, struct host_
 		p += len;
 		p += strspn(p, ", ");
 	}
-	host_config_init(c, names[scenario_choose(L, "host{}", "policy", v->string, names, n)],
-			 NULL);
+	if (lib) {
+		g_autofree char *dir = g_build_filename(lib, "dcdsim", "policies", NULL);
+
+		d = g_dir_open(dir, 0, NULL);
+	}
+	while (d && (entry = g_dir_read_name(d)))
+		if (g_str_has_suffix(entry, ".lua"))
+			g_ptr_array_add(shipped, g_strndup(entry, strlen(entry) - 4));
+	g_ptr_array_sort(shipped, name_cmp);
+	for (guint i = 0; i < shipped->len && n < max; i++) {
+		bool twice = false;
+
+		for (size_t j = 0; j < n; j++)
+			twice = twice || !strcmp(names[j], g_ptr_array_index(shipped, i));
+		if (!twice) {
+			lua_pushstring(L, g_ptr_array_index(shipped, i));
+			names[n++] = lua_tostring(L, -1);
+		}
+	}
+	return n;
 }
+
+/* Starts C from the policy that key 'policy' of the host{} at 1 names:
+ * a built-in gets its defaults now; a Lua policy (a file, a module, a
+ * shipped policy's short name, a table) starts from linux's and is loaded
+ * after the file ran (policies_resolve()), its spec or table in OUT. */
+static void policy_read(lua_State *L, struct scenario *sc, bool given, struct host_config *c,
+			struct policy_source *out)
+{
+	static const char what[] = "host{}";
+	const char *names[32], *spec, *lib;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (!given) {
+		host_config_init(c, "linux", NULL);
+		return;
+	}
+	lua_getfield(L, 1, "policy");
+	if (lua_type(L, -1) == LUA_TTABLE) {
+		host_config_init(c, "linux", NULL);
+		out->table = true;
+		return;
+	}
+	if (lua_type(L, -1) != LUA_TSTRING)
+		script_error_at_caller(L, SCRIPT_ERROR_DECL, "key 'policy' in %s must be a policy "
+				       "name, a policy file or module (a string) or a table of "
+				       "callbacks, got %s", what, luaL_typename(L, -1));
+	spec = lua_tostring(L, -1);
+	if (host_policy_find(spec)) {
+		host_config_init(c, spec, NULL);
+		return;
+	}
+	host_config_init(c, "linux", NULL);
+	if (g_str_has_suffix(spec, ".lua") || strchr(spec, '/')) {
+		/* a file of the scenario's folder, as require() allows */
+		if (!*spec || g_path_is_absolute(spec) || spec[0] == '/' || strstr(spec, "..") ||
+		    strchr(spec, '\\'))
+			script_error_at_caller(L, SCRIPT_ERROR_DECL, "key 'policy' in %s: '%s' is not "
+					       "a file inside the scenario's folder (no absolute "
+					       "paths, no '..')", what, spec);
+		out->spec = strcmp(sc->folder, ".") ? lua_pushfstring(L, "%s/%s", sc->folder, spec)
+						    : spec;
+		if (!g_file_test(out->spec, G_FILE_TEST_IS_REGULAR))
+			script_error_at_caller(L, SCRIPT_ERROR_DECL, "key 'policy' in %s: no policy "
+					       "file '%s' (looked for '%s')", what, spec, out->spec);
+		return;
+	}
+	if (strchr(spec, '.')) {
+		/* a module, found when it loads as require() finds it */
+		out->spec = spec;
+		return;
+	}
+	/* a bare name: a shipped policy */
+	lib = script_lib_dir(sc->script);
+	if (lib) {
+		g_autofree char *path = g_strdup_printf("%s/dcdsim/policies/%s.lua", lib, spec);
+
+		if (g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+			out->spec = lua_pushfstring(L, "dcdsim.policies.%s", spec);
+			return;
+		}
+	}
+	n = policy_names(L, sc, names, G_N_ELEMENTS(names));
+	if (text_closest(spec, names, n))
+		scenario_choose(L, what, "policy", spec, names, n);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			lua_pushliteral(L, ", ");
+		lua_pushstring(L, names[i]);
+	}
+	lua_concat(L, 2 * (int)n - 1);
+	script_error_at_caller(L, SCRIPT_ERROR_DECL, "key 'policy' in %s: unknown policy '%s' "
+			       "(expected one of %s, a file \"name.lua\", a module "
+			       "\"folder.name\" or a table of callbacks)", what, spec,
+			       lua_tostring(L, -1));
+}
+
+/* The host{} keys that a Lua policy's defaults give way to. */
+static const int policy_keys[] = {
+	HOST_BUSY_RELEASE, HOST_FORCED_RELEASE, HOST_TAG_GROUPS, HOST_REGION_UPDATES,
+	HOST_CHAIN_TIMEOUT, HOST_ASSEMBLY_TIMEOUT, HOST_MAX_PENDING, HOST_ALIGNMENT,
+};
+
+static const char *const host_custom[] = { "policy", NULL };
 
 static int lua_host(lua_State *L)
 {
@@ -574,10 +690,13 @@ static int lua_host(lua_State *L)
 	struct script_value v[HOST_KEYS];
 	struct fabric_host_config h = { 0 };
 	struct host_config *c = &h.host;
+	struct scenario_host_policy *hp = NULL;
+	struct policy_source src;
+	int ref = LUA_NOREF;
 
-	script_decl_check(L, 1, what, host_keys, HOST_KEYS, v);
+	scenario_check(L, 1, what, host_keys, HOST_KEYS, v, host_custom);
 	scenario_name_check(L, what, v[HOST_NAME].string);
-	policy_read(L, &v[HOST_POLICY], c);
+	policy_read(L, sc, v[HOST_POLICY].given, c, &src);
 	g_strlcpy(c->name, v[HOST_NAME].string, sizeof(c->name));
 	if (v[HOST_DEVICE].given == v[HOST_INTERLEAVE].given)
 		script_error_at_caller(L, SCRIPT_ERROR_DECL, "%s needs either device = \"name\" "
@@ -621,7 +740,21 @@ static int lua_host(lua_State *L)
 		latencies_read(L, lua_gettop(L), "latencies of host{}", true, &c->latency);
 		lua_pop(L, 1);
 	}
+	if (src.table) {
+		lua_getfield(L, 1, "policy");
+		ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
 	scenario_decl_add(L, sc, "host", c->name, sc->hosts->len);
+	/* nothing raises from here on: what is allocated is kept */
+	if (src.spec || src.table) {
+		hp = g_new0(struct scenario_host_policy, 1);
+		hp->spec = g_strdup(src.spec);
+		hp->ref = ref;
+		for (size_t i = 0; i < G_N_ELEMENTS(policy_keys); i++)
+			if (v[policy_keys[i]].given)
+				hp->given |= 1u << policy_keys[i];
+	}
+	g_ptr_array_add(sc->host_policies, hp);
 	g_array_append_val(sc->hosts, h);
 	return 0;
 }
@@ -664,6 +797,105 @@ static bool hosts_resolve(struct scenario *sc, GError **error)
 						h->devices[p], guess ? " (did you mean '" : "",
 						guess ? guess : "", guess ? "'?)" : "");
 		}
+	}
+	return true;
+}
+
+static void policy_free(void *data)
+{
+	script_policy_free(data);
+}
+
+static void host_policy_free(void *data)
+{
+	struct scenario_host_policy *hp = data;
+
+	if (!hp)
+		return;
+	g_free(hp->spec);
+	g_free(hp);
+}
+
+/* Whether A and B name the same policy: the same file or module, or the
+ * same table. */
+static bool policy_same(lua_State *L, const struct scenario_host_policy *a,
+			const struct scenario_host_policy *b)
+{
+	bool same;
+
+	if (a->spec || b->spec)
+		return a->spec && b->spec && !strcmp(a->spec, b->spec);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, a->ref);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, b->ref);
+	same = lua_rawequal(L, -1, -2);
+	lua_pop(L, 2);
+	return same;
+}
+
+/* Makes host C use P: the policy's defaults over linux's (which C started
+ * from), then the host{} keys GIVEN again, so that they win. */
+static void policy_apply(struct host_config *c, struct script_policy *p, unsigned given)
+{
+	const struct host_config declared = *c;
+
+	script_policy_configure(p, c);
+#define KEEP(key, field) \
+	if (given & (1u << (key))) \
+		c->field = declared.field
+	KEEP(HOST_BUSY_RELEASE, busy_release);
+	KEEP(HOST_FORCED_RELEASE, forced);
+	KEEP(HOST_TAG_GROUPS, tag_groups);
+	KEEP(HOST_REGION_UPDATES, region_updates);
+	KEEP(HOST_CHAIN_TIMEOUT, chain_timeout);
+	KEEP(HOST_ASSEMBLY_TIMEOUT, assembly_timeout);
+	KEEP(HOST_MAX_PENDING, max_pending);
+	KEEP(HOST_ALIGNMENT, alignment);
+#undef KEEP
+}
+
+/* Loads the Lua policies the hosts name, once each (hosts naming the same
+ * file, module or table share it); errors point at the host{} line. */
+static bool policies_resolve(struct scenario *sc, GError **error)
+{
+	lua_State *L = script_lua(sc->script);
+
+	for (guint i = 0; i < sc->hosts->len; i++) {
+		struct scenario_host_policy *hp = g_ptr_array_index(sc->host_policies, i);
+		struct host_config *c = &g_array_index(sc->hosts, struct fabric_host_config,
+							i).host;
+		struct script_policy *p = NULL;
+		g_autofree char *where = NULL;
+		GError *local = NULL;
+
+		if (!hp)
+			continue;
+		for (guint j = 0; j < i && !p; j++) {
+			const struct scenario_host_policy *o = g_ptr_array_index(sc->host_policies,
+										  j);
+
+			if (o && policy_same(L, hp, o))
+				p = o->policy;
+		}
+		if (!p) {
+			where = g_strdup_printf("%s: host '%s'",
+						scenario_decl_find(sc, "host", c->name)->where,
+						c->name);
+			if (hp->spec) {
+				p = script_policy_load(sc->script, hp->spec, &local);
+				if (!p)
+					g_prefix_error(&local, "%s: ", where);
+			} else {
+				lua_rawgeti(L, LUA_REGISTRYINDEX, hp->ref);
+				p = script_policy_from_table(sc->script, "inline", where, &local);
+			}
+			if (!p) {
+				g_propagate_error(error, local);
+				return false;
+			}
+			g_ptr_array_add(sc->policies, p);
+		}
+		hp->policy = p;
+		policy_apply(c, p, hp->given);
 	}
 	return true;
 }
@@ -727,8 +959,8 @@ static bool finish(struct scenario *sc, GError **error)
 	sc->cfg.n_workloads = sc->workloads->len;
 	sc->cfg.items = (const struct fabric_item *)(void *)sc->items->data;
 	sc->cfg.n_items = sc->items->len;
-	return hosts_resolve(sc, error) && scenario_workload_resolve(sc, error) &&
-	       trial_build(sc, error);
+	return hosts_resolve(sc, error) && policies_resolve(sc, error) &&
+	       scenario_workload_resolve(sc, error) && trial_build(sc, error);
 }
 
 /* ---- bytes() and ns() -------------------------------------------------------------- */
@@ -804,6 +1036,8 @@ struct scenario *scenario_load(const char *path, const struct scenario_options *
 	sc->decls = g_ptr_array_new_with_free_func(decl_free);
 	sc->devices = g_array_new(FALSE, TRUE, sizeof(struct fabric_device_config));
 	sc->hosts = g_array_new(FALSE, TRUE, sizeof(struct fabric_host_config));
+	sc->host_policies = g_ptr_array_new_with_free_func(host_policy_free);
+	sc->policies = g_ptr_array_new_with_free_func(policy_free);
 	sc->workloads = g_array_new(FALSE, TRUE, sizeof(struct fabric_workload_config));
 	sc->items = g_array_new(FALSE, TRUE, sizeof(struct fabric_item));
 	sc->item_where = g_ptr_array_new_with_free_func(g_free);
@@ -834,7 +1068,10 @@ void scenario_free(struct scenario *sc)
 		return;
 	g_ptr_array_free(sc->timers, TRUE);
 	g_clear_error(&sc->error);
+	/* the policies hold references into the Lua state */
+	g_ptr_array_free(sc->policies, TRUE);
 	script_free(sc->script);
+	g_ptr_array_free(sc->host_policies, TRUE);
 	g_ptr_array_free(sc->decls, TRUE);
 	g_array_free(sc->devices, TRUE);
 	g_array_free(sc->hosts, TRUE);

@@ -34,9 +34,12 @@ void scenario_options_init(struct scenario_options *options);
 
 struct scenario;
 
-/* Runs the file at PATH and collects its declarations.  NULL with ERROR
- * (file:line first) on any mistake: Lua errors, unknown keys (with the
- * closest valid key), bad units, impossible topologies. */
+/* Runs the file at PATH and collects its declarations, then loads the Lua
+ * host policies the hosts name (host{ policy = file, module or table }:
+ * the scenario owns them; hosts naming the same one share it).  NULL with
+ * ERROR (file:line first) on any mistake: Lua errors, unknown keys (with
+ * the closest valid key), bad units, impossible topologies, a policy that
+ * cannot load (at the line of its host{}). */
 struct scenario *scenario_load(const char *path, const struct scenario_options *options,
 			       GError **error);
 void scenario_free(struct scenario *sc);
@@ -57,11 +60,13 @@ struct script *scenario_script(struct scenario *sc);
  * error inside a callback fails the run (sim_fail) with file:line. */
 bool scenario_start(struct scenario *sc, struct fabric *f, GError **error);
 
-/* After a run that failed: the error of the scripted callback that failed
- * it (file:line first, then the traceback), or NULL when none did.  The
- * run's own error carries the same message after "at <time> ns: ".  A
- * callback's error is a scenario error (exit status 2), not a model's.
- * Valid while SC lives. */
+/* After a run that failed: the error of the scenario's own code that
+ * failed it, or NULL when none did: a scripted callback's (at(), every())
+ * or, else, a Lua host policy's (script_policy_error()).  The message
+ * starts with file:line, gives the simulated time on its first line and
+ * ends with the traceback; the run's own error carries the same message
+ * after "at <time> ns: ".  Such an error is a scenario error (exit status
+ * 2), not a model's.  Valid while SC lives. */
 const GError *scenario_error(const struct scenario *sc);
 
 typedef struct scenario scenario;

@@ -5,6 +5,7 @@
 #ifndef DCDSIM_SCRIPT_SCENARIO_PRIV_H
 #define DCDSIM_SCRIPT_SCENARIO_PRIV_H
 
+#include "script/policy.h"
 #include "script/scenario.h"
 
 #include <lua.h>
@@ -16,6 +17,15 @@ struct scenario_decl {
 	char *name;		/* NULL for unnamed ones */
 	char *where;		/* "file:line" */
 	size_t index;		/* in the array of its kind */
+};
+
+/* The Lua policy a host{} names, loaded after the file ran (a policy
+ * cannot load while the file runs: script_pcall() is not reentrant). */
+struct scenario_host_policy {
+	char *spec;		/* a file (its path from here) or a module; NULL: REF */
+	int ref;		/* the table in the Lua registry, for a table */
+	unsigned given;		/* host{} policy keys given: bits of HOST_* in scenario.c */
+	struct script_policy *policy;	/* once loaded; owned by struct scenario */
 };
 
 /* A scripted callback of at() or every(). */
@@ -42,6 +52,9 @@ struct scenario {
 	struct fabric_config cfg;	/* its arrays point into the GArrays below */
 	GArray *devices;		/* struct fabric_device_config */
 	GArray *hosts;			/* struct fabric_host_config */
+	/* struct scenario_host_policy *, owned, by host: NULL for a built-in */
+	GPtrArray *host_policies;
+	GPtrArray *policies;		/* struct script_policy *, owned: freed before script */
 	GArray *workloads;		/* struct fabric_workload_config */
 	GArray *items;			/* struct fabric_item */
 	GPtrArray *item_where;		/* "file:line" of each item, owned */

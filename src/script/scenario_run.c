@@ -4,6 +4,7 @@
 #include "script/scenario_priv.h"
 
 #include "sim/text.h"
+#include "sim/units.h"
 
 #include <lauxlib.h>
 #include <string.h>
@@ -38,11 +39,22 @@ static void on_timer(struct sim *k, void *target, const void *payload)
 	lua_rawgeti(L, LUA_REGISTRYINDEX, t->ref);
 	lua_pushinteger(L, (lua_Integer)sim_now(k));
 	if (!script_pcall(sc->script, 1, 1, &error)) {
-		sim_fail(k, "%s", error->message);
+		/* the first line gets the simulated time, as a policy's does */
+		const char *nl = strchr(error->message, '\n');
+		char at[UNITS_FORMAT_LEN];
+		GError *timed;
+
+		timed = g_error_new(SCRIPT_ERROR, error->code, "%.*s (%s() callback from %s at "
+				    "simulated %s)%s", nl ? (int)(nl - error->message)
+							  : (int)strlen(error->message),
+				    error->message, t->period ? "every" : "at", t->where,
+				    units_time_format(sim_now(k), at), nl ? nl : "");
+		g_error_free(error);
+		sim_fail(k, "%s", timed->message);
 		if (!sc->error)
-			sc->error = error;
+			sc->error = timed;
 		else
-			g_error_free(error);
+			g_error_free(timed);
 		return;
 	}
 	stop = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
@@ -296,6 +308,53 @@ static int lua_teardown(lua_State *L)
 	return 0;
 }
 
+enum { SR_DEVICE, SR_REGION, SR_BLOCK_SIZE, SR_SANITIZE, SR_KEYS };
+
+static const struct script_key set_region_keys[SR_KEYS] = {
+	[SR_DEVICE] = { "device", SCRIPT_KIND_STRING, true, NULL },
+	[SR_REGION] = { "region", SCRIPT_KIND_INTEGER, false, "0" },
+	[SR_BLOCK_SIZE] = { "block_size", SCRIPT_KIND_SIZE, false, NULL },
+	[SR_SANITIZE] = { "sanitize", SCRIPT_KIND_BOOLEAN, false, NULL },
+};
+
+/* set_region{ device = , region = 0, block_size = , sanitize = }: the FM
+ * sends Set DC Region Config; what is not given stays as the device has
+ * it now.  The device refuses it (and nothing changes) while the region
+ * lends any capacity; else every host hears Region Configuration Updated. */
+static int lua_set_region(lua_State *L)
+{
+	static const char what[] = "set_region{}";
+	struct fabric *f = running(L, what);
+	struct script_value v[SR_KEYS];
+	const struct dcd_region_config *rc;
+	const struct dcd_config *cfg;
+	struct fm_region_request r = { 0 };
+	unsigned d;
+
+	script_decl_check(L, 1, what, set_region_keys, SR_KEYS, v);
+	d = find_named(L, what, false, v[SR_DEVICE].string);
+	cfg = dcd_get_config(fabric_get_device(f, d));
+	if (v[SR_REGION].integer < 0 || v[SR_REGION].integer >= (lua_Integer)cfg->nregions)
+		script_error_at_caller(L, SCRIPT_ERROR_DECL, "key 'region' in %s: device '%s' has "
+				       "DC regions 0 to %u, got %" G_GINT64_FORMAT, what,
+				       v[SR_DEVICE].string, cfg->nregions - 1, v[SR_REGION].integer);
+	rc = &cfg->regions[v[SR_REGION].integer];
+	r.device = (uint16_t)d;
+	r.region = (uint8_t)v[SR_REGION].integer;
+	r.block_size = v[SR_BLOCK_SIZE].given ? v[SR_BLOCK_SIZE].size : rc->block_size;
+	r.sanitize = v[SR_SANITIZE].given ? v[SR_SANITIZE].boolean : rc->sanitize_on_release;
+	if (r.block_size < 64 || (r.block_size & (r.block_size - 1)) || rc->base % r.block_size ||
+	    rc->len % r.block_size)
+		script_error_at_caller(L, SCRIPT_ERROR_DECL, "key 'block_size' in %s: %"
+				       G_GUINT64_FORMAT " is not a power of two of at least 64 "
+				       "bytes dividing region %u of device '%s' (base %"
+				       G_GUINT64_FORMAT ", length %" G_GUINT64_FORMAT ")", what,
+				       r.block_size, (unsigned)r.region, v[SR_DEVICE].string,
+				       rc->base, rc->len);
+	workload_submit_region(fabric_get_workload(f), &r);
+	return 0;
+}
+
 struct lent {
 	unsigned host;
 	GArray *ranges;		/* struct fm_release_request */
@@ -406,7 +465,15 @@ bool scenario_start(struct scenario *sc, struct fabric *f, GError **error)
 const GError *scenario_error(const struct scenario *sc)
 {
 	g_return_val_if_fail(sc != NULL, NULL);
-	return sc->error;
+	if (sc->error)
+		return sc->error;
+	for (guint i = 0; i < sc->policies->len; i++) {
+		const GError *e = script_policy_error(g_ptr_array_index(sc->policies, i));
+
+		if (e)
+			return e;
+	}
+	return NULL;
 }
 
 void scenario_run_register(struct script *s)
@@ -418,6 +485,7 @@ void scenario_run_register(struct script *s)
 		{ "release", lua_release },
 		{ "force_release", lua_force_release },
 		{ "teardown", lua_teardown },
+		{ "set_region", lua_set_region },
 		{ "fail_device", lua_fail_device },
 		{ "extents", lua_extents },
 		{ "now", lua_now },

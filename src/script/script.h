@@ -132,6 +132,9 @@ typedef int (*script_lua_fn)(struct lua_State *L);
 
 struct lua_State *script_lua(struct script *s);
 struct script *script_from_lua(struct lua_State *L);
+/* The shipped library folder (script_options.lib_dir without a trailing
+ * '/'), or NULL for none. */
+const char *script_lib_dir(const struct script *s);
 
 /* Makes FN the global NAME. */
 void script_function_register(struct script *s, const char *name, script_lua_fn fn);

@@ -58,6 +58,7 @@ struct callback {
 		store_point_fn point;
 		store_request_fn request;
 		store_trace_fn trace;
+		store_name_fn name;
 	} fn;
 	void *user_data;
 };
@@ -237,6 +238,34 @@ gboolean store_trace_foreach(struct store *st, int64_t run_id, store_trace_fn fn
 				       "WHERE run_id = ?1 ORDER BY rowid", run_id, NULL, error);
 
 	return stmt && rows_foreach(st, stmt, trace_row, &cb, error);
+}
+
+static gboolean name_row(sqlite3_stmt *stmt, void *data)
+{
+	const struct callback *cb = data;
+
+	return cb->fn.name(column_text(stmt, 0), cb->user_data);
+}
+
+gboolean store_names_foreach(struct store *st, int64_t run_id, enum store_table table,
+			     const char *prefix, store_name_fn fn, void *user_data,
+			     GError **error)
+{
+	/* The primary keys and series_by_run cover (run_id, name): no sort. */
+	static const char *const sql[] = {
+		[STORE_TABLE_SCALARS] = "SELECT DISTINCT name FROM scalars WHERE run_id = ?1 AND "
+					"substr(name, 1, length(?2)) = ?2 ORDER BY name",
+		[STORE_TABLE_HISTOGRAMS] = "SELECT DISTINCT name FROM histograms WHERE run_id = ?1 "
+					   "AND substr(name, 1, length(?2)) = ?2 ORDER BY name",
+		[STORE_TABLE_SERIES] = "SELECT DISTINCT name FROM series WHERE run_id = ?1 AND "
+				       "substr(name, 1, length(?2)) = ?2 ORDER BY name",
+	};
+	struct callback cb = { .fn.name = fn, .user_data = user_data };
+	sqlite3_stmt *stmt;
+
+	g_return_val_if_fail((size_t)table < G_N_ELEMENTS(sql), FALSE);
+	stmt = run_query(st, sql[table], run_id, prefix ? prefix : "", error);
+	return stmt && rows_foreach(st, stmt, name_row, &cb, error);
 }
 
 static gboolean fingerprint_scalar_row(sqlite3_stmt *stmt, void *data)

@@ -186,6 +186,14 @@ typedef gboolean (*store_point_fn)(uint64_t t_ns, double value, void *user_data)
 typedef gboolean (*store_request_fn)(const struct store_request *request, void *user_data);
 typedef gboolean (*store_trace_fn)(uint64_t t_ns, const char *entity, const char *event,
 				   void *user_data);
+typedef gboolean (*store_name_fn)(const char *name, void *user_data);
+
+/* The tables whose rows carry a metric's name. */
+enum store_table {
+	STORE_TABLE_SCALARS,
+	STORE_TABLE_HISTOGRAMS,
+	STORE_TABLE_SERIES,
+};
 
 /* Runs in id order. */
 gboolean store_runs_foreach(struct store *st, store_run_fn fn, void *user_data, GError **error);
@@ -209,6 +217,11 @@ gboolean store_requests_foreach(struct store *st, int64_t run_id, store_request_
 				void *user_data, GError **error);
 gboolean store_trace_foreach(struct store *st, int64_t run_id, store_trace_fn fn,
 			     void *user_data, GError **error);
+/* The names a run has in TABLE that start with PREFIX ("" or NULL: all),
+ * each once, in bytewise order ("h.10" before "h.2"). */
+gboolean store_names_foreach(struct store *st, int64_t run_id, enum store_table table,
+			     const char *prefix, store_name_fn fn, void *user_data,
+			     GError **error);
 /* Recomputes a finished run's fingerprint from its stored rows (equal to
  * the one written, unless the file was altered). */
 gboolean store_run_fingerprint_recompute(struct store *st, int64_t run_id, uint64_t *fingerprint,

@@ -3,6 +3,7 @@
  * status, its messages, its JSON and the results file it writes (read with
  * SQLite, whose json_valid() and json_extract() also check the JSON).
  * Also the JSON writer behind --json, directly. */
+#include <glib/gstdio.h>
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -87,6 +88,8 @@ static char *sql_text(const char *db, const char *sql, const char *arg)
 
 	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY | (strcmp(db, ":memory:") ? 0 :
 			    SQLITE_OPEN_MEMORY), NULL) != SQLITE_OK ||
+	    /* a run still writing DB may hold its lock for a moment */
+	    sqlite3_busy_timeout(h, 5000) != SQLITE_OK ||
 	    sqlite3_prepare_v2(h, sql, -1, &stmt, NULL) != SQLITE_OK) {
 		fprintf(stderr, "sqlite '%s' on '%s': %s\n", sql, db, sqlite3_errmsg(h));
 		CU_FAIL("sql");
@@ -394,6 +397,47 @@ static bool only_db_files(const char *dir)
 	return ok;
 }
 
+/* Errors of the scenario's own code during the run (an at() callback, an
+ * inline host policy that answers in the wrong shape): exit 2 with the
+ * file:line and the simulated time; with -o the run is there, failed,
+ * never complete; without -o no results file is left. */
+static void test_scenario_runtime_error(void)
+{
+	static const struct {
+		const char *file, *where, *what;
+	} cases[] = {
+		{ "callback_error.lua", "callback_error.lua:10: ", "a request has no field 'missing'" },
+		{ "broken_policy.lua", "broken_policy.lua:7: ", "on_chain must answer" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *path = scenario_path(cases[i].file);
+		g_autofree char *db = g_strdup_printf("%s/runtime-%zu.db", scratch, i);
+		g_autofree char *name = g_strndup(cases[i].file, strlen(cases[i].file) - 4);
+		g_autofree char *def = g_strdup_printf("%s/results/%s-s1.db", scratch, name);
+		struct exec e;
+
+		RUN(&e, "run", path, "-q", "-o", db);
+		CU_ASSERT_EQUAL(e.status, 2);
+		CU_ASSERT_TRUE(contains(e.err, cases[i].where));
+		CU_ASSERT_TRUE(contains(e.err, cases[i].what));
+		CU_ASSERT_TRUE(contains(e.err, " at simulated "));
+		exec_clear(&e);
+		CU_ASSERT_TRUE(sql_is(db, "SELECT count(*) FROM runs WHERE status = 'complete'",
+				      NULL, "0"));
+		CU_ASSERT_TRUE(sql_is(db, "SELECT count(*) FROM runs WHERE status = 'failed' AND "
+				      "instr(error, ?1) > 0", cases[i].what, "1"));
+
+		RUN(&e, "run", path, "--json");
+		CU_ASSERT_EQUAL(e.status, 2);
+		CU_ASSERT_TRUE(contains(e.err, cases[i].where));
+		CU_ASSERT_STRING_EQUAL(e.out, "");
+		exec_clear(&e);
+		CU_ASSERT_FALSE(g_file_test(def, G_FILE_TEST_EXISTS));
+	}
+	CU_ASSERT_TRUE(only_db_files("results"));
+}
+
 /* The default results file is replaced by each run of the same scenario
  * and seed; -o FILE refuses a run FILE already has unless --replace. */
 static void test_results_file(void)
@@ -449,6 +493,7 @@ static int run_interrupted(const char *db, bool tmp, const char *extra, int sig)
 	g_auto(GStrv) env = test_environ();
 	GError *error = NULL;
 	GPid pid;
+	GStatBuf st;
 	int wait_status;
 	bool running = false;
 
@@ -464,7 +509,8 @@ static int run_interrupted(const char *db, bool tmp, const char *extra, int sig)
 		g_autofree char *n = NULL;
 
 		g_usleep(50000);
-		if (g_file_test(watch, G_FILE_TEST_EXISTS))
+		/* Empty until its schema's first commit ("no such table"). */
+		if (g_stat(watch, &st) == 0 && st.st_size > 0)
 			n = sql_text(watch, "SELECT count(*) FROM runs WHERE status = 'running'",
 				     NULL);
 		running = n && !strcmp(n, "1");
@@ -567,6 +613,8 @@ int main(void)
 		{ "run summary", test_run_summary },
 		{ "same seed, same fingerprint", test_determinism },
 		{ "results file replace and refuse", test_results_file },
+		{ "a scenario error during the run exits 2, never complete",
+		  test_scenario_runtime_error },
 		{ "a signal leaves no complete run", test_interrupt },
 		{ "the default scenario", test_default_scenario },
 		{ "json writer", test_json_writer },

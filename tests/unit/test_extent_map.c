@@ -671,6 +671,14 @@ static void test_next_fit(void)
 		assert_ranges(out, 0, b, x, G_N_ELEMENTS(x));
 	}
 	CU_ASSERT_EQUAL(extent_map_get_cursor(map), AT(b, 15));
+	/* Moved by hand: a block of the region, else refused and unchanged. */
+	CU_ASSERT_EQUAL(extent_map_set_cursor(map, AT(b, 40)), EXTENT_MAP_OK);
+	CU_ASSERT_EQUAL(extent_map_get_cursor(map), AT(b, 40));
+	CU_ASSERT_EQUAL(extent_map_set_cursor(map, AT(b, 40) + 1), EXTENT_MAP_ERR_UNALIGNED);
+	CU_ASSERT_EQUAL(extent_map_set_cursor(map, b - BS), EXTENT_MAP_ERR_OUTSIDE);
+	CU_ASSERT_EQUAL(extent_map_get_cursor(map), AT(b, 40));
+	CU_ASSERT_EQUAL(alloc_blocks(map, nf, 1, 1, 0, out), EXTENT_MAP_OK);
+	CU_ASSERT_EQUAL(g_array_index(out, struct extent_range, 0).start, AT(b, 40));
 	assert_consistent(map);
 }
 
@@ -1104,6 +1112,12 @@ static void prop_step(struct extent_map *map, uint64_t step)
 	if (roll < 30) {
 		uint64_t count = 1 + rng_below(MIN(40, NBLK - blk));
 
+		/* Half the time a whole extent: the in-place paths. */
+		if (rng_below(2) && ref[blk].attr.state != EXTENT_FREE) {
+			ref_run(blk, &lo, &hi);
+			blk = lo;
+			count = hi - lo;
+		}
 		attr = random_attr(2);
 		CU_ASSERT_EQUAL_FATAL(extent_map_set(map, PROP_BASE + blk * BS, count * BS, &attr),
 				      EXTENT_MAP_OK);

@@ -3,6 +3,7 @@
  * release orchestration (re-issue, force, timeout), release selectors,
  * reports and wiring errors.  Devices are real; hosts are the scripted
  * fakes of dcd_fake.c. */
+#include <stdio.h>
 #include <string.h>
 
 #include "dcd_fake.h"
@@ -89,6 +90,10 @@ static void fx_init(struct fx *f, enum dcd_profile profile0, dev_tweak_fn dev_tw
 
 static void fx_fini(struct fx *f)
 {
+	GError *fm_error = NULL;
+
+	CU_ASSERT_TRUE(fm_check_invariants(f->fm, &fm_error));
+	g_clear_error(&fm_error);
 	for (unsigned d = 0; d < 3; d++) {
 		GError *error = NULL;
 
@@ -588,6 +593,270 @@ static void test_forced_release_of_pending_offer(void)
 	fx_fini(&f);
 }
 
+/* ---- interleave: the free-space intersection ---------------------------- */
+
+static enum extent_alloc_policy isect_policy;
+
+static void set_isect_policy(struct fm_config *c)
+{
+	c->alloc_policy = isect_policy;
+}
+
+/* Marks every used entry of SHADOW in MAP (offsets carried over from the
+ * shadow's region base to the map's, widened to the map's blocks): the
+ * intersection computed from scratch, through the observer API only. */
+static void mark_used_of(struct extent_map *map, const struct extent_map *shadow)
+{
+	uint64_t from = extent_map_get_base(shadow), to = extent_map_get_base(map);
+	uint64_t mask = extent_map_get_block_size(map) - 1;
+	uint64_t end = from + extent_map_get_length(shadow);
+	struct extent_attr used;
+	struct extent_entry e;
+
+	extent_attr_init(&used, EXTENT_ACCEPTED);
+	for (uint64_t pos = from; pos < end; pos = e.start + e.len) {
+		uint64_t lo, hi;
+
+		CU_ASSERT_TRUE_FATAL(extent_map_lookup(shadow, pos, &e));
+		if (e.attr.state == EXTENT_FREE)
+			continue;
+		lo = (e.start - from + to) & ~mask;
+		hi = (e.start + e.len - from + to + mask) & ~mask;
+		CU_ASSERT_EQUAL_FATAL(extent_map_set(map, lo, hi - lo, &used), EXTENT_MAP_OK);
+	}
+}
+
+/* Host 1's set (dev1, dev2) in REGION, from scratch. */
+static struct extent_map *isect_reference(struct fx *f, unsigned region)
+{
+	const struct extent_map *a = fm_shadow_map(f->fm, 1, region);
+	struct extent_map *map = extent_map_new(extent_map_get_base(a), extent_map_get_length(a),
+						extent_map_get_block_size(a));
+
+	mark_used_of(map, a);
+	mark_used_of(map, fm_shadow_map(f->fm, 2, region));
+	return map;
+}
+
+/* The ranges request ID holds in DEV's shadow of REGION, in address
+ * order. */
+static GArray *shadow_ranges(struct fx *f, unsigned dev, unsigned region, uint64_t id)
+{
+	const struct extent_map *m = fm_shadow_map(f->fm, dev, region);
+	uint64_t end = extent_map_get_base(m) + extent_map_get_length(m);
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
+	struct extent_entry e;
+
+	for (uint64_t pos = extent_map_get_base(m); pos < end; pos = e.start + e.len) {
+		extent_map_lookup(m, pos, &e);
+		if (e.attr.state != EXTENT_FREE && e.attr.group == id) {
+			struct extent_range r = { e.start, e.len };
+
+			g_array_append_val(out, r);
+		}
+	}
+	return out;
+}
+
+static void assert_fm_consistent(struct fx *f)
+{
+	GError *error = NULL;
+
+	CU_ASSERT_TRUE(fm_check_invariants(f->fm, &error));
+	if (error) {
+		fprintf(stderr, "\n%s\n", error->message);
+		g_clear_error(&error);
+	}
+}
+
+static uint64_t rng_state = UINT64_C(0x9e3779b97f4a7c15);
+
+static uint64_t rnd(uint64_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state % n;
+}
+
+/* A two-way add of host 1: the FM must choose what one extent_map_alloc in
+ * the intersection rebuilt from the shadows chooses (as the FM did before
+ * it kept the intersection), and both parts must get the same offsets. */
+static uint64_t isect_add(struct fx *f, enum proto_select policy, unsigned region,
+			  uint64_t part)
+{
+	g_autoptr(extent_map) ref = isect_reference(f, region);
+	g_autoptr(GArray) want = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
+	g_autoptr(GArray) got = NULL, other = NULL;
+	struct fm_add_request r = {
+		.id = f->next_id++,
+		.size = 2 * part,
+		.host = 1,
+		.policy = policy,
+		.region = (uint8_t)region,
+	};
+	enum extent_map_status st;
+	const struct fm_report *rep;
+
+	st = extent_map_alloc(ref, isect_policy, part, policy == PROTO_SELECT_CONTIGUOUS ? 1 : 8,
+			      0, want);
+	proto_tag_from_u64(r.tag, 1 + rnd(3));
+	sim_schedule(f->k, 0, f->port.add, f->port.target, &r, sizeof(r));
+	run(f);
+	rep = report_of(f, r.id);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
+	if (st != EXTENT_MAP_OK) {
+		CU_ASSERT_EQUAL(rep->outcome, FM_OUTCOME_BLOCKED);
+		return r.id;
+	}
+	if (rep->outcome != FM_OUTCOME_DONE) {
+		/* the host refused: the reservation is free again */
+		CU_ASSERT_EQUAL(rep->outcome, FM_OUTCOME_REJECTED);
+		return r.id;
+	}
+	got = shadow_ranges(f, 1, region, r.id);
+	other = shadow_ranges(f, 2, region, r.id);
+	if (isect_policy != EXTENT_ALLOC_RANDOM) {
+		CU_ASSERT_EQUAL_FATAL(got->len, want->len);
+		CU_ASSERT_EQUAL(memcmp(got->data, want->data, want->len * sizeof(struct extent_range)),
+				0);
+	}
+	CU_ASSERT_EQUAL_FATAL(other->len, got->len);
+	for (guint i = 0; i < got->len; i++) {
+		const struct extent_range *a = &g_array_index(got, struct extent_range, i);
+		const struct extent_range *b = &g_array_index(other, struct extent_range, i);
+		uint64_t base = extent_map_get_base(fm_shadow_map(f->fm, 1, region));
+
+		CU_ASSERT_EQUAL(a->start - base,
+				b->start - extent_map_get_base(fm_shadow_map(f->fm, 2, region)));
+		CU_ASSERT_EQUAL(a->len, b->len);
+	}
+	return r.id;
+}
+
+/* Random adds (two-way on dev1 + dev2, one-way on dev2 chosen by the
+ * device), releases (some forced), refused offers, in both regions, under
+ * every FM policy: after each step the FM's intersection equals the one
+ * recomputed from its shadows, and each two-way choice is the one the
+ * recomputed intersection gives. */
+static void test_isect_follows_shadows(void)
+{
+	static const enum extent_alloc_policy policies[] = {
+		EXTENT_ALLOC_FIRST_FIT, EXTENT_ALLOC_NEXT_FIT, EXTENT_ALLOC_BEST_FIT,
+		EXTENT_ALLOC_WORST_FIT, EXTENT_ALLOC_BUDDY,    EXTENT_ALLOC_RANDOM,
+	};
+
+	for (size_t p = 0; p < G_N_ELEMENTS(policies); p++) {
+		struct fx f;
+		GArray *grants = g_array_new(FALSE, FALSE, sizeof(uint64_t[2]));
+		unsigned blocked = 0, done = 0;
+
+		isect_policy = policies[p];
+		fx_init(&f, DCD_PROFILE_SPEC, NULL, set_isect_policy);
+		for (unsigned step = 0; step < 400; step++) {
+			unsigned roll = (unsigned)rnd(100), region = (unsigned)rnd(2);
+			uint64_t id, grant[2];
+
+			f.host[1].answer = rnd(10) ? FAKE_ANSWER_ACCEPT : FAKE_ANSWER_REJECT;
+			if (roll < 40) {
+				id = isect_add(&f, (enum proto_select)rnd(3), region,
+					       (1 + rnd(16)) * BS);
+				grant[0] = 1;
+				grant[1] = id;
+				if (report_of(&f, id)->outcome == FM_OUTCOME_DONE) {
+					g_array_append_val(grants, grant);
+					done++;
+				} else {
+					blocked++;
+				}
+			} else if (roll < 65) {
+				struct fm_add_request r = {
+					.id = f.next_id++,
+					.size = (1 + rnd(12)) * BS,
+					.host = 2,
+					.policy = PROTO_SELECT_FREE,
+					.region = (uint8_t)region,
+				};
+
+				sim_schedule(f.k, 0, f.port.add, f.port.target, &r, sizeof(r));
+				run(&f);
+				grant[0] = 2;
+				grant[1] = r.id;
+				if (report_of(&f, r.id)->outcome == FM_OUTCOME_DONE)
+					g_array_append_val(grants, grant);
+			} else if (grants->len) {
+				guint i = (guint)rnd(grants->len);
+				uint64_t *g = &g_array_index(grants, uint64_t, 2 * i);
+
+				release_add(&f, (unsigned)g[0], g[1], rnd(4) == 0);
+				g_array_remove_index_fast(grants, i);
+				run(&f);
+			}
+			assert_fm_consistent(&f);
+		}
+		/* the walk must have exercised both outcomes */
+		CU_ASSERT_TRUE(done > 50);
+		CU_ASSERT_TRUE(blocked > 0);
+		g_array_unref(grants);
+		fx_fini(&f);
+	}
+}
+
+static void set_block_4m(struct fx *f, unsigned dev, unsigned region)
+{
+	struct fm_region_request req = {
+		.id = f->next_id++, .device = (uint16_t)dev, .region = (uint8_t)region,
+		.block_size = 4 * MIB,
+	};
+
+	sim_schedule(f->k, 0, f->port.region, f->port.target, &req, sizeof(req));
+	run(f);
+	CU_ASSERT_EQUAL(report_of(f, req.id)->outcome, FM_OUTCOME_DONE);
+}
+
+/* Set DC Region Config gave the first device of a set coarser blocks than
+ * the second: the second's used DPA counts in whole blocks of the first,
+ * so a two-way part never lands on part of a used coarse block. */
+static void test_isect_coarser_first_device(void)
+{
+	struct fx f;
+	uint64_t id;
+	g_autoptr(GArray) got = NULL;
+	struct fm_add_request r = {
+		.size = 2 * MIB,
+		.host = 2,
+		.policy = PROTO_SELECT_FREE,
+		.region = 1,
+	};
+
+	fx_init(&f, DCD_PROFILE_SPEC, NULL, NULL);
+	set_block_4m(&f, 1, 1);
+	assert_fm_consistent(&f);
+	CU_ASSERT_EQUAL(extent_map_get_block_size(fm_shadow_map(f.fm, 1, 1)), 4 * MIB);
+	r.id = f.next_id++;	/* dev2 [R1, R1 + 2 MiB) for host 2 */
+	sim_schedule(f.k, 0, f.port.add, f.port.target, &r, sizeof(r));
+	run(&f);
+	CU_ASSERT_EQUAL(report_of(&f, r.id)->outcome, FM_OUTCOME_DONE);
+	CU_ASSERT_EQUAL(dev_entry(&f, 2, R1).attr.host, 2);
+	assert_fm_consistent(&f);
+	id = f.next_id++;
+	{
+		struct fm_add_request a = {
+			.id = id, .size = 8 * MIB, .host = 1, .policy = PROTO_SELECT_FREE,
+			.region = 1,
+		};
+
+		sim_schedule(f.k, 0, f.port.add, f.port.target, &a, sizeof(a));
+	}
+	run(&f);
+	CU_ASSERT_EQUAL(report_of(&f, id)->outcome, FM_OUTCOME_DONE);
+	got = shadow_ranges(&f, 2, 1, id);
+	CU_ASSERT_EQUAL_FATAL(got->len, 1);
+	CU_ASSERT_EQUAL(g_array_index(got, struct extent_range, 0).start, R1 + 4 * MIB);
+	assert_fm_consistent(&f);
+	fx_fini(&f);
+}
+
 /* ---- other requests and wiring ---------------------------------------- */
 
 static void test_invalid_requests(void)
@@ -710,6 +979,8 @@ int main(void)
 		{ "release range in the second region", test_release_range_in_second_region },
 		{ "release by tag and two way", test_release_by_tag_and_two_way },
 		{ "forced release of pending offer", test_forced_release_of_pending_offer },
+		{ "intersection follows the shadows", test_isect_follows_shadows },
+		{ "intersection with a coarser first device", test_isect_coarser_first_device },
 		{ "invalid requests", test_invalid_requests },
 		{ "region request", test_region_request },
 		{ "wiring errors", test_wiring_errors },

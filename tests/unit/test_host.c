@@ -164,6 +164,18 @@ static void run(struct rig *g)
 	CU_ASSERT_TRUE(fake_run(g->k));
 }
 
+/* Runs until simulated time T (ns). */
+static void run_until(struct rig *g, uint64_t t)
+{
+	GError *error = NULL;
+
+	CU_ASSERT_TRUE(sim_run(g->k, t, 0, &error));
+	if (error) {
+		fprintf(stderr, "run failed: %s\n", error->message);
+		g_clear_error(&error);
+	}
+}
+
 static const struct host_report *last_report(struct rig *g, enum host_report_kind kind)
 {
 	for (guint i = g->reports->len; i-- > 0;) {
@@ -452,6 +464,71 @@ static void test_forced_interleave_drops(void)
 	rig_fini(&g);
 }
 
+/* Both pieces of a 2-way region extent (64 MiB of HPA at 128 MiB), in
+ * full use. */
+static void two_way_in_use(struct rig *g)
+{
+	struct proto_extent e = { .start = 64 * MIB, .len = 32 * MIB };
+
+	fm_add(g, 0, 1, &e, 1);
+	fm_add(g, 1, 1, &e, 1);
+	run(g);
+	CU_ASSERT_EQUAL_FATAL(last_capacity(g)->bytes, 64 * MIB);
+	app_use(g, 1, 64 * MIB);
+	run(g);
+}
+
+/* Forcing one device's piece away takes every stripe of the region
+ * extent: all that is in use is lost, not the device's half. */
+static void test_forced_two_way_drops(void)
+{
+	struct rig g;
+	struct host_stats s;
+
+	rig_init(&g, "interleave", 2, DCD_PROFILE_SPEC, NULL);
+	two_way_in_use(&g);
+	fm_release(&g, 0, 2, 64 * MIB, 32 * MIB, true);
+	run(&g);
+	host_get_stats(g.h, &s);
+	CU_ASSERT_EQUAL(s.lost_bytes, 64 * MIB);
+	CU_ASSERT_EQUAL(count_reports(&g, HOST_REPORT_LOST), 1);
+	/* the partner piece was given back */
+	CU_ASSERT_EQUAL(s.region_extents, 0);
+	CU_ASSERT_EQUAL(device_bytes(&g, 1, EXTENT_FREE), GIB);
+	rig_fini(&g);
+}
+
+static void forced_ignore(struct host_config *cfg)
+{
+	cfg->forced = HOST_FORCED_IGNORE;
+}
+
+/* A stale 2-way region extent: 2 MiB forced off device 0 loses the
+ * stripes that held it (4 MiB of HPA); the same DPA forced off device 1
+ * loses nothing more; the teardown loses the rest, once. */
+static void test_forced_two_way_stale(void)
+{
+	struct rig g;
+	struct host_stats s;
+
+	rig_init(&g, "interleave", 2, DCD_PROFILE_SPEC, forced_ignore);
+	two_way_in_use(&g);
+	fm_release(&g, 0, 2, 64 * MIB, 2 * MIB, true);
+	run(&g);
+	host_get_stats(g.h, &s);
+	CU_ASSERT_EQUAL(s.lost_bytes, 4 * MIB);
+	CU_ASSERT_EQUAL(s.stale_bytes, 64 * MIB);
+	fm_release(&g, 1, 3, 64 * MIB, 2 * MIB, true);
+	run(&g);
+	host_get_stats(g.h, &s);
+	CU_ASSERT_EQUAL(s.lost_bytes, 4 * MIB);
+	sim_schedule(g.k, 0, g.app.destroy, g.app.target, NULL, 0);
+	run(&g);
+	host_get_stats(g.h, &s);
+	CU_ASSERT_EQUAL(s.lost_bytes, 64 * MIB);
+	rig_fini(&g);
+}
+
 /* ---- N-way assembly ----------------------------------------------------- */
 
 static void test_two_way_assembly(void)
@@ -631,6 +708,115 @@ static void test_tags_chain_timeout(void)
 	rig_fini(&g);
 }
 
+/* One 2 MiB extent at DPA I * 4 MiB for request REQ. */
+static void add_one(struct rig *g, uint64_t req, unsigned i)
+{
+	struct proto_extent e = { .start = i * 4 * MIB, .len = 2 * MIB };
+
+	fm_add(g, 0, req, &e, 1);
+}
+
+/* The closing record of an offer is dropped and the host is told (Get
+ * reports the overflow): it ends the open chain there.  The next offer is
+ * a chain of its own; qemu refuses its answer while the broken offer is
+ * the oldest, so the host answers that one empty and sends its answer
+ * again, long before the chain timeout. */
+static void test_tags_broken_chain_resync(void)
+{
+	struct rig g;
+	struct proto_extent e[10];
+	struct host_stats s;
+	struct dcd_stats ds;
+
+	rig_init(&g, "linux-tags", 1, DCD_PROFILE_QEMU, NULL);
+	for (unsigned i = 0; i < 10; i++)
+		e[i] = (struct proto_extent){ .start = i * 4 * MIB, .len = 2 * MIB };
+	fm_add(&g, 0, 1, e, 10);
+	run_until(&g, UINT64_C(1000000000));
+	host_get_stats(g.h, &s);
+	CU_ASSERT_EQUAL(s.records, 8);
+	CU_ASSERT_EQUAL(s.chains_open, 1);
+	add_one(&g, 2, 100);
+	run_until(&g, UINT64_C(2000000000));
+	CU_ASSERT_EQUAL(last_capacity(&g)->request, 2);
+	CU_ASSERT_EQUAL(last_capacity(&g)->online, 1);
+	host_get_stats(g.h, &s);
+	CU_ASSERT_EQUAL(s.offers_skipped, 1);
+	CU_ASSERT_EQUAL(s.chain_timeouts, 0);
+	CU_ASSERT_EQUAL(s.chains_open, 0);
+	CU_ASSERT_EQUAL(s.mbox_failures, 0);
+	dcd_get_stats(g.dev[0], &ds);
+	CU_ASSERT_EQUAL(ds.pending_groups, 0);
+	CU_ASSERT_EQUAL(device_bytes(&g, 0, EXTENT_ACCEPTED), 2 * MIB);
+	run(&g);
+	CU_ASSERT_EQUAL(sim_now(g.k) < UINT64_C(20000000000), true);
+	rig_fini(&g);
+}
+
+/* A whole offer is dropped while the host works through a full log, and
+ * the Clear that empties the log resets the overflow count before any Get
+ * reports it: the host never hears of it.  Its answer to the next offer
+ * is refused; it resyncs all the same. */
+static void test_tags_untold_resync(void)
+{
+	struct rig g;
+	struct proto_extent e[8];
+	struct host_stats s;
+	struct dcd_stats ds;
+
+	rig_init(&g, "linux-tags", 1, DCD_PROFILE_QEMU, NULL);
+	for (unsigned i = 0; i < 8; i++)
+		e[i] = (struct proto_extent){ .start = i * 4 * MIB, .len = 2 * MIB };
+	fm_add(&g, 0, 1, e, 8);
+	run_until(&g, 1000000);
+	add_one(&g, 2, 100);
+	run_until(&g, 500000000);
+	dcd_get_stats(g.dev[0], &ds);
+	CU_ASSERT_EQUAL(ds.records_dropped, 1);
+	CU_ASSERT_EQUAL(ds.pending_groups, 1);
+	add_one(&g, 3, 101);
+	run(&g);
+	CU_ASSERT_EQUAL(last_capacity(&g)->request, 3);
+	CU_ASSERT_EQUAL(last_capacity(&g)->online, 1);
+	host_get_stats(g.h, &s);
+	CU_ASSERT_EQUAL(s.offers_skipped, 1);
+	dcd_get_stats(g.dev[0], &ds);
+	CU_ASSERT_EQUAL(ds.pending_groups, 0);
+	CU_ASSERT_EQUAL(device_bytes(&g, 0, EXTENT_ACCEPTED), 18 * MIB);
+	rig_fini(&g);
+}
+
+/* An answer refused for another cause: a forced release killed offer D
+ * while the host realized A.  The device retires D on the refusal, so the
+ * resync skips E, which the host has yet to read, and finds no offer left.
+ * E's answer is refused in turn (F is the oldest offer then): the host
+ * knows E was skipped and does not skip F for it. */
+static void test_tags_resync_dead_offer(void)
+{
+	struct rig g;
+	struct host_stats s;
+
+	rig_init(&g, "linux-tags", 1, DCD_PROFILE_QEMU, NULL);
+	add_one(&g, 1, 0);
+	run_until(&g, 1000000);
+	add_one(&g, 2, 1);
+	run_until(&g, 2000000);
+	fm_release(&g, 0, 3, 4 * MIB, 2 * MIB, true);
+	run_until(&g, 3000000);
+	add_one(&g, 4, 2);
+	run_until(&g, 10000000);
+	host_get_stats(g.h, &s);
+	CU_ASSERT_EQUAL(s.offers_skipped, 1);
+	add_one(&g, 5, 3);
+	run(&g);
+	CU_ASSERT_EQUAL(last_capacity(&g)->request, 5);
+	CU_ASSERT_EQUAL(last_capacity(&g)->online, 1);
+	host_get_stats(g.h, &s);
+	CU_ASSERT_EQUAL(s.offers_skipped, 1);
+	CU_ASSERT_EQUAL(device_bytes(&g, 0, EXTENT_ACCEPTED), 4 * MIB);
+	rig_fini(&g);
+}
+
 /* linux has no timeout: the chain stays open and the offer pending. */
 static void test_linux_chain_stuck(void)
 {
@@ -790,6 +976,8 @@ int main(void)
 		{ "release in use deferred", test_release_in_use_deferred },
 		{ "forced linux stale", test_forced_linux_stale },
 		{ "forced interleave drops", test_forced_interleave_drops },
+		{ "forced two way drops", test_forced_two_way_drops },
+		{ "forced two way stale", test_forced_two_way_stale },
 		{ "two way assembly", test_two_way_assembly },
 		{ "two way timeout", test_two_way_timeout },
 		{ "tags groups", test_tags_groups },
@@ -797,6 +985,9 @@ int main(void)
 		{ "tags pending limit", test_tags_pending_limit },
 		{ "tags chain timeout", test_tags_chain_timeout },
 		{ "linux chain stuck", test_linux_chain_stuck },
+		{ "tags broken chain resync", test_tags_broken_chain_resync },
+		{ "tags untold resync", test_tags_untold_resync },
+		{ "tags resync dead offer", test_tags_resync_dead_offer },
 		{ "region update", test_region_update },
 		{ "region destroy", test_region_destroy },
 		{ "config rules", test_config_rules },

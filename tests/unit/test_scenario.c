@@ -410,6 +410,78 @@ static void test_actions(void)
 			       "added request 1 of host 'h0'\nlater 4500000000\ndone\n");
 }
 
+/* host{ policy = ... }: a built-in, a file of the scenario's folder, a
+ * shipped policy's short name, a module, a configured module table and
+ * inline tables; the policy's defaults under the host{} keys given; one
+ * policy per file, module or table, shared by the hosts naming it. */
+static void test_lua_policies(void)
+{
+	g_autofree char *lib = src_path("lua", NULL);
+	g_autofree char *path = ok_path("policies.lua");
+	g_autoptr(scenario) sc = NULL;
+	g_autofree char *out = NULL;
+	const struct fabric_config *c;
+	const struct host_config *h[9];
+	struct scenario_options o;
+	GError *error = NULL;
+
+	options_for_test(&o, lib);
+	sc = load(path, &o);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+	c = scenario_fabric_config(sc);
+	CU_ASSERT_EQUAL_FATAL(c->n_hosts, G_N_ELEMENTS(h));
+	for (size_t i = 0; i < G_N_ELEMENTS(h); i++)
+		h[i] = &c->hosts[i].host;
+	/* the built-in: no Lua */
+	CU_ASSERT_STRING_EQUAL(h[0]->policy, "linux");
+	CU_ASSERT_PTR_NULL(h[0]->policy_ops);
+	/* policies/half.lua: its defaults, but busy_release as host{} says */
+	CU_ASSERT_STRING_EQUAL(h[1]->policy, "half");
+	CU_ASSERT_PTR_NOT_NULL(h[1]->policy_ops);
+	CU_ASSERT_EQUAL(h[1]->chain_timeout, UINT64_C(7) * 1000000000);
+	CU_ASSERT_EQUAL(h[1]->busy_release, HOST_BUSY_IGNORE);
+	/* "greedy" twice: one policy; chain_timeout given for the first */
+	CU_ASSERT_STRING_EQUAL(h[2]->policy, "greedy");
+	CU_ASSERT_TRUE(h[2]->region_updates);
+	CU_ASSERT_EQUAL(h[2]->chain_timeout, UINT64_C(3) * 1000000000);
+	CU_ASSERT_EQUAL(h[3]->chain_timeout, UINT64_C(20) * 1000000000);
+	CU_ASSERT_PTR_EQUAL(h[2]->policy_data, h[3]->policy_data);
+	/* the shipped Lua linux is not the built-in */
+	CU_ASSERT_STRING_EQUAL(h[4]->policy, "linux");
+	CU_ASSERT_PTR_NOT_NULL(h[4]->policy_ops);
+	CU_ASSERT_PTR_NOT_EQUAL(h[4]->policy_data, h[2]->policy_data);
+	CU_ASSERT_STRING_EQUAL(h[5]->policy, "quota");
+	/* one table, two hosts; a table without a name */
+	CU_ASSERT_STRING_EQUAL(h[6]->policy, "mine");
+	CU_ASSERT_TRUE(h[6]->region_updates);
+	CU_ASSERT_PTR_EQUAL(h[6]->policy_data, h[7]->policy_data);
+	CU_ASSERT_STRING_EQUAL(h[8]->policy, "inline");
+	CU_ASSERT_PTR_NOT_EQUAL(h[8]->policy_data, h[6]->policy_data);
+	CU_ASSERT_FALSE(h[8]->region_updates);
+
+	out = run(sc, &error);
+	CU_ASSERT_PTR_NOT_NULL(out);
+	if (error) {
+		printf("\n  %s\n", error->message);
+		g_clear_error(&error);
+	}
+	CU_ASSERT_PTR_NULL(scenario_error(sc));
+	if (out)
+		CU_ASSERT_TRUE(scalar_of(out, "requests.accepted") > 0);
+}
+
+/* set_region{} in a callback: the FM sends Set DC Region Config; what a
+ * host then accepts is judged by the new block size. */
+static void test_set_region(void)
+{
+	g_autofree char *path = ok_path("set_region.lua");
+	g_autofree char *out = run_path(path, 0);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	CU_ASSERT_STRING_EQUAL(printed->str, "chain false\nupdate 5000118100\nchain true\n"
+			       "chain true\n");
+}
+
 /* math.random draws from the stream "script" of the seed: at load time
  * from a copy seeded like the kernel's, then from the kernel's own. */
 static void test_random(void)
@@ -442,6 +514,8 @@ int main(void)
 		{ "declarations", test_declarations },
 		{ "random", test_random },
 		{ "actions", test_actions },
+		{ "lua policies", test_lua_policies },
+		{ "set_region", test_set_region },
 		{ "bad scenarios", test_bad_scenarios },
 		{ "same seed same export", test_same_seed_same_export },
 		{ "shipped scenarios run", test_shipped_scenarios_run },

@@ -418,6 +418,24 @@ static void test_hist_record_n(void)
 	CU_ASSERT_EQUAL(sim_hist_mean(top), ldexp(1.0, 63));
 }
 
+/* Student's t quantile: the table's ends, the expansion beyond it, and
+ * the normal quantile in the limit. */
+static void test_student_t975(void)
+{
+	double last = INFINITY;
+
+	CU_ASSERT_DOUBLE_EQUAL(sim_student_t975(1), 12.7062, 1e-4);
+	CU_ASSERT_DOUBLE_EQUAL(sim_student_t975(2), 4.3027, 1e-4);
+	CU_ASSERT_DOUBLE_EQUAL(sim_student_t975(30), 2.0423, 1e-4);
+	CU_ASSERT_DOUBLE_EQUAL(sim_student_t975(40), 2.0211, 1e-4);
+	CU_ASSERT_DOUBLE_EQUAL(sim_student_t975(120), 1.9799, 1e-4);
+	CU_ASSERT_DOUBLE_EQUAL(sim_student_t975(100000), 1.9600, 1e-4);
+	for (unsigned df = 1; df < 200; df++) {
+		CU_ASSERT_TRUE(sim_student_t975(df) < last);
+		last = sim_student_t975(df);
+	}
+}
+
 static const struct unit_test tests[] = {
 	{ "counter", test_counter },
 	{ "gauge time weighting", test_gauge_time_weighted },
@@ -430,6 +448,7 @@ static const struct unit_test tests[] = {
 	{ "hist foreach stops", test_hist_foreach_stop },
 	{ "hist empty and reset", test_hist_empty_and_reset },
 	{ "hist record_n", test_hist_record_n },
+	{ "student t 0.975 quantile", test_student_t975 },
 	{ NULL, NULL },
 };
 

@@ -194,6 +194,14 @@ static gboolean collect_trace(uint64_t t_ns, const char *entity, const char *eve
 	return FALSE;
 }
 
+static gboolean collect_name(const char *name, void *user_data)
+{
+	struct collected *c = user_data;
+
+	g_string_append_printf(c->text, "%s;", name);
+	return ++c->n == 3;	/* the callback stops the iteration */
+}
+
 static gboolean stop_at_first(const struct store_run_record *r, void *user_data)
 {
 	*(int64_t *)user_data = r->id;
@@ -294,6 +302,72 @@ static void test_round_trip(void)
 	g_string_free(c.text, TRUE);
 	sim_hist_free(original);
 	sim_hist_free(loaded);
+	store_close(st);
+}
+
+/* Names of a run's metrics, by table and prefix, each once, sorted. */
+static void test_names(void)
+{
+	g_autofree char *path = tmp_path("names.db");
+	struct store *st = open_ok(path);
+	struct store_run_info info = info_for(9, 0);
+	struct sim_hist *h = sample_hist(9);
+	static const struct {
+		enum store_table table;
+		const char *prefix, *want;
+	} cases[] = {
+		{ STORE_TABLE_SCALARS, NULL, "a.10;a.2;b;" },
+		{ STORE_TABLE_SCALARS, "a.", "a.10;a.2;" },
+		{ STORE_TABLE_SCALARS, "a.2", "a.2;" },
+		{ STORE_TABLE_SCALARS, "c", "" },
+		{ STORE_TABLE_HISTOGRAMS, "", "lat.host.0;lat.host.1;" },
+		{ STORE_TABLE_SERIES, NULL, "frag.d0.2MiB;frag.d0.4KiB;free.d0;" },
+		{ STORE_TABLE_SERIES, "frag.d0.", "frag.d0.2MiB;frag.d0.4KiB;" },
+		{ STORE_TABLE_SERIES, "%", "" },
+	};
+	struct collected c = { g_string_new(NULL), 0 };
+	GError *error = NULL;
+	struct store_run *run = store_run_begin(st, &info, &error);
+	int64_t id;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(run);
+	id = store_run_id(run);
+	CU_ASSERT_TRUE(store_scalar_add(run, "b", 1.0, NULL, &error));
+	CU_ASSERT_TRUE(store_scalar_add(run, "a.2", 2.0, NULL, &error));
+	CU_ASSERT_TRUE(store_scalar_add(run, "a.10", 3.0, NULL, &error));
+	CU_ASSERT_TRUE(store_hist_add(run, "lat.host.1", h, "ns", &error));
+	CU_ASSERT_TRUE(store_hist_add(run, "lat.host.0", h, "ns", &error));
+	for (uint64_t t = 0; t < 50; t++) {
+		CU_ASSERT_TRUE(store_series_add(run, "free.d0", "B", t, 1.0, &error));
+		CU_ASSERT_TRUE(store_series_add(run, "frag.d0.4KiB", NULL, t, 0.5, &error));
+		CU_ASSERT_TRUE(store_series_add(run, "frag.d0.2MiB", NULL, t, 0.5, &error));
+	}
+	CU_ASSERT_TRUE(store_run_finish(run, 1, 0.1, &error));
+	store_run_free(run);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_string_truncate(c.text, 0);
+		c.n = 0;
+		CU_ASSERT_TRUE(store_names_foreach(st, id, cases[i].table, cases[i].prefix,
+						   collect_name, &c, &error));
+		if (strcmp(c.text->str, cases[i].want))
+			printf("\n  case %zu: '%s', expected '%s'\n", i, c.text->str, cases[i].want);
+		CU_ASSERT_STRING_EQUAL(c.text->str, cases[i].want);
+	}
+	/* Another run has none; the callback can stop early. */
+	g_string_truncate(c.text, 0);
+	c.n = 0;
+	CU_ASSERT_TRUE(store_names_foreach(st, id + 1, STORE_TABLE_SCALARS, NULL, collect_name,
+					   &c, &error));
+	CU_ASSERT_STRING_EQUAL(c.text->str, "");
+	c.n = 1;
+	CU_ASSERT_TRUE(store_names_foreach(st, id, STORE_TABLE_SERIES, NULL, collect_name, &c,
+					   &error));
+	CU_ASSERT_STRING_EQUAL(c.text->str, "frag.d0.2MiB;frag.d0.4KiB;");
+	CU_ASSERT_PTR_NULL(error);
+
+	g_string_free(c.text, TRUE);
+	sim_hist_free(h);
 	store_close(st);
 }
 
@@ -603,6 +677,7 @@ int main(void)
 	static const struct unit_test tests[] = {
 		{ "round trip of every table", test_round_trip },
 		{ "fingerprint", test_fingerprint },
+		{ "names of a run's metrics", test_names },
 		{ "crash leaves running, resume deletes", test_crash_and_resume },
 		{ "merge: idempotent, equal content", test_merge },
 		{ "refused files", test_refused_files },
