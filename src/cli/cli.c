@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "script/script.h"
+#include "store/store.h"
 
 G_DEFINE_QUARK(dcdsim-cli-error-quark, cli_error)
 
@@ -12,6 +13,11 @@ int cli_exit_status(const GError *error)
 {
 	g_return_val_if_fail(error != NULL, CLI_EXIT_FAILURE);
 	if (error->domain == SCRIPT_ERROR)
+		return CLI_EXIT_USAGE;
+	/* A results file of the wrong kind: the user names another one. */
+	if (g_error_matches(error, STORE_ERROR, STORE_ERROR_NOT_SQLITE) ||
+	    g_error_matches(error, STORE_ERROR, STORE_ERROR_FOREIGN) ||
+	    g_error_matches(error, STORE_ERROR, STORE_ERROR_VERSION))
 		return CLI_EXIT_USAGE;
 	if (error->domain != CLI_ERROR)
 		return CLI_EXIT_FAILURE;

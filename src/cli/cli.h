@@ -26,8 +26,9 @@ enum cli_error {
 
 /* The exit status for a command that failed with ERROR: CLI_EXIT_USAGE
  * for usage and scenario errors (CLI_ERROR_USAGE, CLI_ERROR_SCENARIO,
- * SCRIPT_ERROR), CLI_EXIT_SIGNAL + the signal when interrupted, else
- * CLI_EXIT_FAILURE. */
+ * SCRIPT_ERROR) and for a results file that is not SQLite, not dcdsim's
+ * or of a newer schema; CLI_EXIT_SIGNAL + the signal when interrupted,
+ * else CLI_EXIT_FAILURE. */
 int cli_exit_status(const GError *error);
 
 /* The folder holding the shipped lua/ and scenarios/: $DCDSIM_DATADIR

@@ -11,9 +11,10 @@
  * worker of it are gone.  Workers die with the sweep (SIGTERM on the
  * parent's death), and the sweep forwards SIGINT and SIGTERM to them once.
  *
- * The commands a sweep runs are the ones --emit-jobs writes, so a sweep run
- * through GNU parallel or Slurm and merged gives the same run keys and
- * fingerprints as the same sweep run here. */
+ * The commands --emit-jobs writes give `dcdsim run` the arguments the
+ * workers get (but for -o and absolute paths), so a sweep run through GNU
+ * parallel or Slurm and merged has the run keys and fingerprints of the
+ * same sweep run here. */
 #ifndef DCDSIM_CLI_SWEEP_H
 #define DCDSIM_CLI_SWEEP_H
 

@@ -635,6 +635,20 @@ static void test_merge_errors(void)
 	CU_ASSERT_EQUAL(e.status, 2);
 	CU_ASSERT_TRUE(contains(e.err, "not a dcdsim results file"));
 	exec_clear(&e);
+	/* Every command treats a results file of the wrong kind alike. */
+	{
+		g_autofree char *path = scenario();
+
+		RUN(&e, "sweep", path, SPEC, "-o", text);
+		CU_ASSERT_EQUAL(e.status, 2);
+		CU_ASSERT_TRUE(contains(e.err, "not a dcdsim results file"));
+		exec_clear(&e);
+		RUN(&e, "run", path, "-o", text, "--quiet");
+		CU_ASSERT_EQUAL(e.status, 2);
+		CU_ASSERT_TRUE(contains(e.err, "not a dcdsim results file"));
+		exec_clear(&e);
+	}
+	CU_ASSERT_TRUE(g_file_test(text, G_FILE_TEST_EXISTS));
 }
 
 /* ---- usage errors -------------------------------------------------------------------- */
