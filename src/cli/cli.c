@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,4 +79,31 @@ void cli_interrupt_install(void)
 int cli_interrupt_signal(void)
 {
 	return interrupt_signal;
+}
+
+bool cli_options_parse(int *argc, char ***argv, const GOptionEntry *entries,
+		       const char *summary, const char *description, const gboolean *help,
+		       GError **error)
+{
+	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+	GError *local = NULL;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_summary(ctx, summary);
+	g_option_context_set_description(ctx, description);
+	g_option_context_set_help_enabled(ctx, FALSE);
+	if (!g_option_context_parse(ctx, argc, argv, &local)) {
+		/* GLib's messages start with a capital ("Unknown option"). */
+		local->message[0] = g_ascii_tolower(local->message[0]);
+		local->domain = CLI_ERROR;
+		local->code = CLI_ERROR_USAGE;
+		g_propagate_error(error, local);
+		return false;
+	}
+	if (*help) {
+		g_autofree char *text = g_option_context_get_help(ctx, TRUE, NULL);
+
+		fputs(text, stdout);
+	}
+	return true;
 }

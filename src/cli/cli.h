@@ -5,6 +5,7 @@
 #define DCDSIM_CLI_CLI_H
 
 #include <glib.h>
+#include <stdbool.h>
 
 /* Exit statuses of every subcommand (docs/cli.md). */
 enum cli_exit {
@@ -30,6 +31,14 @@ enum cli_error {
  * or of a newer schema; CLI_EXIT_SIGNAL + the signal when interrupted,
  * else CLI_EXIT_FAILURE. */
 int cli_exit_status(const GError *error);
+
+/* Parses a command's ARGC/ARGV with ENTRIES, SUMMARY and DESCRIPTION.  The
+ * entries include "help", which sets *HELP: then the help goes to stdout
+ * (ours: GLib's own would recode its UTF-8 for the locale).  A parse
+ * error is a CLI_ERROR_USAGE with GLib's message in lower case. */
+bool cli_options_parse(int *argc, char ***argv, const GOptionEntry *entries,
+		       const char *summary, const char *description, const gboolean *help,
+		       GError **error);
 
 /* The folder holding the shipped lua/ and scenarios/: $DCDSIM_DATADIR
  * when set, else the installed one when it exists, else the source tree

@@ -82,28 +82,12 @@ static bool run_args_parse(int argc, char **argv, struct run_args *a,
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &a->rest, NULL, "[SCENARIO]" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
-	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
-	GError *local = NULL;
 
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	g_option_context_set_summary(ctx, "Runs one simulation of a scenario.");
-	g_option_context_set_description(ctx, RUN_DESCRIPTION);
-	/* Our own --help: GLib's would recode its UTF-8 for the locale. */
-	g_option_context_set_help_enabled(ctx, FALSE);
-	if (!g_option_context_parse(ctx, &argc, &argv, &local)) {
-		/* GLib's messages start with a capital ("Unknown option"). */
-		local->message[0] = g_ascii_tolower(local->message[0]);
-		local->domain = CLI_ERROR;
-		local->code = CLI_ERROR_USAGE;
-		g_propagate_error(error, local);
+	if (!cli_options_parse(&argc, &argv, entries, "Runs one simulation of a scenario.",
+			       RUN_DESCRIPTION, &a->help, error))
 		return false;
-	}
-	if (a->help) {
-		g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
-
-		fputs(help, stdout);
+	if (a->help)
 		return true;
-	}
 	if (a->rest && a->rest[0] && a->rest[1]) {
 		g_set_error(error, CLI_ERROR, CLI_ERROR_USAGE,
 			    "one scenario at a time ('%s' and '%s' given)", a->rest[0], a->rest[1]);
@@ -134,6 +118,8 @@ static bool run_args_parse(int argc, char **argv, struct run_args *a,
 		options->repetition = (uint32_t)repetition;
 	}
 	if (a->until) {
+		GError *local = NULL;
+
 		if (!units_time_parse(a->until, &options->until, &local)) {
 			g_set_error(error, CLI_ERROR, CLI_ERROR_USAGE, "--until: %s", local->message);
 			g_error_free(local);

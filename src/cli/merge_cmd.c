@@ -41,29 +41,20 @@ int cli_merge_main(int argc, char **argv)
 		  "OUT PART..." },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
-	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
 	g_autoptr(store) out = NULL;
 	GError *error = NULL;
 	unsigned total = 0;
 	int status = CLI_EXIT_OK;
 
 	g_set_prgname("dcdsim merge");
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	g_option_context_set_summary(ctx, "Merges results files into one.");
-	g_option_context_set_description(ctx, MERGE_DESCRIPTION);
-	g_option_context_set_help_enabled(ctx, FALSE);
-	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-		error->message[0] = g_ascii_tolower(error->message[0]);
+	if (!cli_options_parse(&argc, &argv, entries, "Merges results files into one.",
+			       MERGE_DESCRIPTION, &help, &error)) {
 		fprintf(stderr, "dcdsim merge: %s (see 'dcdsim merge --help')\n", error->message);
 		g_error_free(error);
 		return CLI_EXIT_USAGE;
 	}
-	if (help) {
-		g_autofree char *text = g_option_context_get_help(ctx, TRUE, NULL);
-
-		fputs(text, stdout);
+	if (help)
 		return CLI_EXIT_OK;
-	}
 	if (!rest || !rest[0] || !rest[1]) {
 		fprintf(stderr, "dcdsim merge: expected OUT and at least one PART "
 			"(see 'dcdsim merge --help')\n");

@@ -39,26 +39,27 @@ int cli_report_main(int argc, char **argv)
 {
 	g_autofree char *dir = NULL, *format_text = NULL;
 	g_auto(GStrv) rest = NULL;
+	gboolean help = FALSE;
 	GOptionEntry entries[] = {
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &dir,
 		  "Write the report into DIR (default: FILE without .db, plus -report)", "DIR" },
 		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format_text,
 		  "Figures as png (default) or svg", "FORMAT" },
+		{ "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "FILE" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
-	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
 	enum report_format format = REPORT_FORMAT_PNG;
 	struct report_summary summary;
 	GError *error = NULL;
 	int status;
 
 	g_set_prgname("dcdsim report");
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	g_option_context_set_summary(ctx, "Plots the runs of a results file.");
-	g_option_context_set_description(ctx, REPORT_DESCRIPTION);
-	if (!g_option_context_parse(ctx, &argc, &argv, &error))
+	if (!cli_options_parse(&argc, &argv, entries, "Plots the runs of a results file.",
+			       REPORT_DESCRIPTION, &help, &error))
 		goto fail_usage;
+	if (help)
+		return CLI_EXIT_OK;
 	if (!rest || !rest[0] || rest[1]) {
 		g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s",
 			    rest && rest[0] ? "one results file at a time" : "no results file given");

@@ -100,29 +100,14 @@ static bool sweep_args_parse(int argc, char **argv, struct sweep_args *a,
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &a->rest, NULL, "SCENARIO" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
-	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
-	GError *local = NULL;
 	guint64 n;
 
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	g_option_context_set_summary(ctx, "Runs a scenario over a product of parameter values.");
-	g_option_context_set_description(ctx, SWEEP_DESCRIPTION);
-	/* Our own --help: GLib's would recode its UTF-8 for the locale. */
-	g_option_context_set_help_enabled(ctx, FALSE);
-	if (!g_option_context_parse(ctx, &argc, &argv, &local)) {
-		/* GLib's messages start with a capital ("Unknown option"). */
-		local->message[0] = g_ascii_tolower(local->message[0]);
-		local->domain = CLI_ERROR;
-		local->code = CLI_ERROR_USAGE;
-		g_propagate_error(error, local);
+	if (!cli_options_parse(&argc, &argv, entries,
+			       "Runs a scenario over a product of parameter values.",
+			       SWEEP_DESCRIPTION, &a->help, error))
 		return false;
-	}
-	if (a->help) {
-		g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
-
-		fputs(help, stdout);
+	if (a->help)
 		return true;
-	}
 	if (!a->rest || !a->rest[0]) {
 		g_set_error_literal(error, CLI_ERROR, CLI_ERROR_USAGE, "no scenario given");
 		return false;

@@ -52,25 +52,14 @@ static bool validate_args_parse(int argc, char **argv, struct validate_args *a,
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &a->rest, NULL, "POLICY" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
-	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
 	guint64 seed;
 
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	g_option_context_set_help_enabled(ctx, FALSE);
-	g_option_context_set_summary(ctx, "dcdsim validate POLICY [--suite NAME] [--json] "
-				     "[-s SEED]");
-	g_option_context_set_description(ctx, VALIDATE_DESCRIPTION);
-	if (!g_option_context_parse(ctx, &argc, &argv, error)) {
-		(*error)->domain = CLI_ERROR;
-		(*error)->code = CLI_ERROR_USAGE;
+	if (!cli_options_parse(&argc, &argv, entries,
+			       "dcdsim validate POLICY [--suite NAME] [--json] [-s SEED]",
+			       VALIDATE_DESCRIPTION, &a->help, error))
 		return false;
-	}
-	if (a->help) {
-		g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
-
-		fputs(help, stdout);
+	if (a->help)
 		return true;
-	}
 	if (!a->rest || !a->rest[0] || a->rest[1]) {
 		g_set_error(error, CLI_ERROR, CLI_ERROR_USAGE, "validate takes one POLICY, got %u "
 			    "(see 'dcdsim validate --help')", a->rest ? g_strv_length(a->rest) : 0);
@@ -181,6 +170,7 @@ int cli_validate_main(int argc, char **argv)
 	GError *error = NULL;
 	int status;
 
+	g_set_prgname("dcdsim validate");
 	if (!validate_args_parse(argc, argv, &a, &o, &error) || a.help)
 		goto done;
 	if (!validate_run(&o, &r, &error))
