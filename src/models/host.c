@@ -368,8 +368,11 @@ static void op_start(struct host *h)
 		sim_schedule(h->k, op->delay, on_delay_done, h, NULL, 0);
 	} else {
 		l = &h->links[op->position];
-		g_array_set_size(h->incoming, 0);
-		g_array_set_size(h->incoming_regions, 0);
+		/* only the command that fills them empties them (see expecting) */
+		if (op->cmd.opcode == PROTO_OP_GET_EVENT_RECORDS)
+			g_array_set_size(h->incoming, 0);
+		else if (op->cmd.opcode == PROTO_OP_GET_DC_CONFIG)
+			g_array_set_size(h->incoming_regions, 0);
 		proto_mbox_send(h->k, &l->mbox, &op->cmd,
 				&g_array_index(h->op_ranges, struct proto_range, op->ranges_at),
 				op->nranges);
@@ -1237,6 +1240,8 @@ static void got_overflow(struct host *h, struct host_link *l, const struct proto
 
 static void op_finish(struct host *h, const struct host_op *op, const struct proto_mbox_done *d)
 {
+	GArray *tmp;
+
 	switch (op->then) {
 	case THEN_NONE:
 		if (d && d->rc != PROTO_RC_SUCCESS)
@@ -1248,8 +1253,11 @@ static void op_finish(struct host *h, const struct host_op *op, const struct pro
 				 h->cfg.devices[op->position], proto_rc_name((enum proto_rc)d->rc));
 			break;
 		}
-		g_array_set_size(h->batch, 0);
-		g_array_append_vals(h->batch, h->incoming->data, h->incoming->len);
+		/* the records become the batch: a swap, not a copy (the next
+		 * Get empties what was the batch before filling it) */
+		tmp = h->batch;
+		h->batch = h->incoming;
+		h->incoming = tmp;
 		h->batch_t_read = sim_now(h->k);
 		got_overflow(h, &h->links[op->position], d);
 		break;
