@@ -11,72 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/json.h"
 #include "unit.h"
 
-static char *builddir, *srcdir, *scratch;
-
-struct exec {
-	int status;		/* exit status; 128 + signal when killed */
-	char *out, *err;
-};
-
-static void exec_clear(struct exec *e)
-{
-	g_free(e->out);
-	g_free(e->err);
-	memset(e, 0, sizeof(*e));
-}
-
-static char *dcdsim_path(void)
-{
-	return g_build_filename(builddir, "src", "cli", "dcdsim", NULL);
-}
-
 static char *scenario_path(const char *name)
 {
-	return g_build_filename(srcdir, "tests", "data", "cli", name, NULL);
+	return g_build_filename(unit_srcdir, "tests", "data", "cli", name, NULL);
 }
 
-static char **test_environ(void)
-{
-	return g_environ_setenv(g_get_environ(), "DCDSIM_DATADIR", srcdir, TRUE);
-}
-
-/* Runs dcdsim with the NULL-terminated ARGS in the scratch folder. */
-static void run_dcdsim(struct exec *e, const char *const *args)
-{
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_auto(GStrv) env = test_environ();
-	GError *error = NULL;
-	int wait_status;
-
-	memset(e, 0, sizeof(*e));
-	g_ptr_array_add(argv, dcdsim_path());
-	for (const char *const *a = args; *a; a++)
-		g_ptr_array_add(argv, g_strdup(*a));
-	g_ptr_array_add(argv, NULL);
-	if (!g_spawn_sync(scratch, (char **)argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
-			  &e->out, &e->err, &wait_status, &error)) {
-		fprintf(stderr, "spawn: %s\n", error->message);
-		g_error_free(error);
-		CU_FAIL_FATAL("cannot run dcdsim");
-	}
-	e->status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status)
-					   : 128 + WTERMSIG(wait_status);
-	if (e->status && getenv("TEST_CLI_VERBOSE"))
-		fprintf(stderr, "exit %d: %s", e->status, e->err);
-}
-
-#define RUN(e, ...) run_dcdsim((e), (const char *const[]){ __VA_ARGS__, NULL })
-
-static char *scratch_path(const char *name)
-{
-	return g_build_filename(scratch, name, NULL);
-}
+#define RUN(e, ...) unit_run_dcdsim((e), (const char *const[]){ __VA_ARGS__, NULL })
 
 /* The first column of the first row of SQL on DB (a path or ":memory:")
  * as text, NULL when there is no row or it is NULL; ARG binds ?1. */
@@ -132,37 +77,29 @@ static bool json_has_type(const char *text, const char *path, const char *type)
 	return sql_is(":memory:", sql, text, type);
 }
 
-static bool contains(const char *text, const char *needle)
-{
-	if (text && strstr(text, needle))
-		return true;
-	fprintf(stderr, "'%s' not in: %s\n", needle, text ? text : "(null)");
-	return false;
-}
-
 /* ---- help, version, usage ----------------------------------------------------------- */
 
 static void test_help(void)
 {
-	struct exec e;
+	struct unit_exec e;
 
 	RUN(&e, "--help");
 	CU_ASSERT_EQUAL(e.status, 0);
-	CU_ASSERT_TRUE(contains(e.out, "run "));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.out, "run "));
+	unit_exec_clear(&e);
 
 	RUN(&e, "run", "--help");
 	CU_ASSERT_EQUAL(e.status, 0);
 	for (const char *const *o = (const char *const[]){ "--seed", "--define", "--output",
 			"--replace", "--until", "--json", "--quiet", "Exit status", "130",
 			"results/NAME-sSEED.db", NULL }; *o; o++)
-		CU_ASSERT_TRUE(contains(e.out, *o));
-	exec_clear(&e);
+		CU_ASSERT_TRUE(unit_contains(e.out, *o));
+	unit_exec_clear(&e);
 
 	RUN(&e, "--version");
 	CU_ASSERT_EQUAL(e.status, 0);
-	CU_ASSERT_TRUE(contains(e.out, "dcdsim " PACKAGE_VERSION));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.out, "dcdsim " PACKAGE_VERSION));
+	unit_exec_clear(&e);
 }
 
 static void test_usage_errors(void)
@@ -184,27 +121,27 @@ static void test_usage_errors(void)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(GPtrArray) argv = g_ptr_array_new();
-		struct exec e;
+		struct unit_exec e;
 
 		for (size_t a = 0; a < G_N_ELEMENTS(cases[i].args) && cases[i].args[a]; a++)
 			g_ptr_array_add(argv, (gpointer)cases[i].args[a]);
 		g_ptr_array_add(argv, NULL);
-		run_dcdsim(&e, (const char *const *)argv->pdata);
+		unit_run_dcdsim(&e, (const char *const *)argv->pdata);
 		CU_ASSERT_EQUAL(e.status, 2);
-		CU_ASSERT_TRUE(contains(e.err, cases[i].message));
+		CU_ASSERT_TRUE(unit_contains(e.err, cases[i].message));
 		CU_ASSERT_STRING_EQUAL(e.out, "");
-		exec_clear(&e);
+		unit_exec_clear(&e);
 	}
 }
 
 static void test_missing_scenario(void)
 {
-	struct exec e;
+	struct unit_exec e;
 
 	RUN(&e, "run", "no/such/scenario.lua");
 	CU_ASSERT_EQUAL(e.status, 2);
-	CU_ASSERT_TRUE(contains(e.err, "'no/such/scenario.lua'"));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.err, "'no/such/scenario.lua'"));
+	unit_exec_clear(&e);
 }
 
 /* A scenario mistake: exit 2 with file:line, and no results file. */
@@ -212,26 +149,26 @@ static void test_scenario_error(void)
 {
 	g_autofree char *bad = scenario_path("bad_key.lua");
 	g_autofree char *tiny = scenario_path("tiny.lua");
-	g_autofree char *db = scratch_path("bad.db");
-	struct exec e;
+	g_autofree char *db = unit_scratch_path("bad.db");
+	struct unit_exec e;
 
 	RUN(&e, "run", bad, "-o", db);
 	CU_ASSERT_EQUAL(e.status, 2);
-	CU_ASSERT_TRUE(contains(e.err, "bad_key.lua:"));
+	CU_ASSERT_TRUE(unit_contains(e.err, "bad_key.lua:"));
 	CU_ASSERT_FALSE(g_file_test(db, G_FILE_TEST_EXISTS));
-	exec_clear(&e);
+	unit_exec_clear(&e);
 
 	RUN(&e, "run", tiny, "-D", "no_such_param=1");
 	CU_ASSERT_EQUAL(e.status, 2);
-	CU_ASSERT_TRUE(contains(e.err, "no_such_param"));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.err, "no_such_param"));
+	unit_exec_clear(&e);
 
 	/* Values reach the scenario as typed, whatever the locale. */
 	RUN(&e, "run", tiny, "-D", "rate=\xc3\xa9t\xc3\xa9");
 	CU_ASSERT_EQUAL(e.status, 2);
-	CU_ASSERT_TRUE(contains(e.err, "tiny.lua:"));
-	CU_ASSERT_TRUE(contains(e.err, "rate=\xc3\xa9t\xc3\xa9"));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.err, "tiny.lua:"));
+	CU_ASSERT_TRUE(unit_contains(e.err, "rate=\xc3\xa9t\xc3\xa9"));
+	unit_exec_clear(&e);
 }
 
 /* ---- runs --------------------------------------------------------------------------- */
@@ -241,7 +178,7 @@ static char *run_json(const char *db, const char *const *extra)
 {
 	g_autofree char *tiny = scenario_path("tiny.lua");
 	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	struct exec e;
+	struct unit_exec e;
 	char *text;
 
 	g_ptr_array_add(argv, (gpointer) "run");
@@ -254,16 +191,16 @@ static char *run_json(const char *db, const char *const *extra)
 	for (; extra && *extra; extra++)
 		g_ptr_array_add(argv, (gpointer)*extra);
 	g_ptr_array_add(argv, NULL);
-	run_dcdsim(&e, (const char *const *)argv->pdata);
+	unit_run_dcdsim(&e, (const char *const *)argv->pdata);
 	CU_ASSERT_EQUAL(e.status, 0);
 	text = g_steal_pointer(&e.out);
-	exec_clear(&e);
+	unit_exec_clear(&e);
 	return text;
 }
 
 static void test_run_json(void)
 {
-	g_autofree char *db = scratch_path("json.db");
+	g_autofree char *db = unit_scratch_path("json.db");
 	g_autofree char *text = run_json(db, (const char *const[]){ "-s", "5", NULL });
 	static const struct {
 		const char *path, *type;
@@ -334,8 +271,8 @@ static void test_run_json(void)
 static void test_run_summary(void)
 {
 	g_autofree char *tiny = scenario_path("tiny.lua");
-	g_autofree char *db = scratch_path("summary.db");
-	struct exec e;
+	g_autofree char *db = unit_scratch_path("summary.db");
+	struct unit_exec e;
 
 	RUN(&e, "run", tiny, "-o", db, "-D", "rate=60");
 	CU_ASSERT_EQUAL(e.status, 0);
@@ -343,24 +280,24 @@ static void test_run_summary(void)
 			"accept latency", "p50", "p99", "max", "reclaim latency", "fragmentation",
 			"stranded", "GiB*s", "lost", "events", "M events/s", "results", db,
 			"fingerprint", NULL }; *w; w++)
-		CU_ASSERT_TRUE(contains(e.out, *w));
+		CU_ASSERT_TRUE(unit_contains(e.out, *w));
 	/* No progress line: stderr is not a terminal. */
 	CU_ASSERT_STRING_EQUAL(e.err, "");
 	CU_ASSERT_TRUE(sql_is(db, "SELECT value || ',' || given FROM params WHERE name = 'rate'",
 			      NULL, "60,1"));
-	exec_clear(&e);
+	unit_exec_clear(&e);
 
 	RUN(&e, "run", tiny, "-o", db, "--replace", "--quiet");
 	CU_ASSERT_EQUAL(e.status, 0);
 	CU_ASSERT_STRING_EQUAL(e.out, "");
 	CU_ASSERT_STRING_EQUAL(e.err, "");
-	exec_clear(&e);
+	unit_exec_clear(&e);
 }
 
 static void test_determinism(void)
 {
-	g_autofree char *a = scratch_path("det-a.db"), *b = scratch_path("det-b.db");
-	g_autofree char *c = scratch_path("det-c.db"), *d = scratch_path("det-d.db");
+	g_autofree char *a = unit_scratch_path("det-a.db"), *b = unit_scratch_path("det-b.db");
+	g_autofree char *c = unit_scratch_path("det-c.db"), *d = unit_scratch_path("det-d.db");
 	g_autofree char *ja = run_json(a, (const char *const[]){ "-s", "11", NULL });
 	g_autofree char *jb = run_json(b, (const char *const[]){ "-s", "11", NULL });
 	g_autofree char *jc = run_json(c, (const char *const[]){ "-s", "12", NULL });
@@ -382,7 +319,7 @@ static void test_determinism(void)
 /* No temporary file left behind in the scratch folder DIR. */
 static bool only_db_files(const char *dir)
 {
-	g_autofree char *path = scratch_path(dir);
+	g_autofree char *path = unit_scratch_path(dir);
 	GDir *d = g_dir_open(path, 0, NULL);
 	const char *name;
 	bool ok = d != NULL;
@@ -412,17 +349,17 @@ static void test_scenario_runtime_error(void)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *path = scenario_path(cases[i].file);
-		g_autofree char *db = g_strdup_printf("%s/runtime-%zu.db", scratch, i);
+		g_autofree char *db = g_strdup_printf("%s/runtime-%zu.db", unit_scratch, i);
 		g_autofree char *name = g_strndup(cases[i].file, strlen(cases[i].file) - 4);
-		g_autofree char *def = g_strdup_printf("%s/results/%s-s1.db", scratch, name);
-		struct exec e;
+		g_autofree char *def = g_strdup_printf("%s/results/%s-s1.db", unit_scratch, name);
+		struct unit_exec e;
 
 		RUN(&e, "run", path, "-q", "-o", db);
 		CU_ASSERT_EQUAL(e.status, 2);
-		CU_ASSERT_TRUE(contains(e.err, cases[i].where));
-		CU_ASSERT_TRUE(contains(e.err, cases[i].what));
-		CU_ASSERT_TRUE(contains(e.err, " at simulated "));
-		exec_clear(&e);
+		CU_ASSERT_TRUE(unit_contains(e.err, cases[i].where));
+		CU_ASSERT_TRUE(unit_contains(e.err, cases[i].what));
+		CU_ASSERT_TRUE(unit_contains(e.err, " at simulated "));
+		unit_exec_clear(&e);
 		CU_ASSERT_TRUE(sql_is(db, "SELECT count(*) FROM runs WHERE status = 'complete'",
 				      NULL, "0"));
 		CU_ASSERT_TRUE(sql_is(db, "SELECT count(*) FROM runs WHERE status = 'failed' AND "
@@ -430,9 +367,9 @@ static void test_scenario_runtime_error(void)
 
 		RUN(&e, "run", path, "--json");
 		CU_ASSERT_EQUAL(e.status, 2);
-		CU_ASSERT_TRUE(contains(e.err, cases[i].where));
+		CU_ASSERT_TRUE(unit_contains(e.err, cases[i].where));
 		CU_ASSERT_STRING_EQUAL(e.out, "");
-		exec_clear(&e);
+		unit_exec_clear(&e);
 		CU_ASSERT_FALSE(g_file_test(def, G_FILE_TEST_EXISTS));
 	}
 	CU_ASSERT_TRUE(only_db_files("results"));
@@ -443,10 +380,10 @@ static void test_scenario_runtime_error(void)
 static void test_results_file(void)
 {
 	g_autofree char *tiny = scenario_path("tiny.lua");
-	g_autofree char *def = scratch_path("results/tiny-s21.db");
-	g_autofree char *db = scratch_path("dup.db");
+	g_autofree char *def = unit_scratch_path("results/tiny-s21.db");
+	g_autofree char *db = unit_scratch_path("dup.db");
 	g_autofree char *j1 = NULL, *j2 = NULL, *p1 = NULL;
-	struct exec e;
+	struct unit_exec e;
 
 	j1 = run_json(NULL, (const char *const[]){ "-s", "21", NULL });
 	j2 = run_json(NULL, (const char *const[]){ "-s", "21", NULL });
@@ -456,27 +393,27 @@ static void test_results_file(void)
 
 	RUN(&e, "run", tiny, "-q", "-o", db);
 	CU_ASSERT_EQUAL(e.status, 0);
-	exec_clear(&e);
+	unit_exec_clear(&e);
 	RUN(&e, "run", tiny, "-q", "-o", db);
 	CU_ASSERT_EQUAL(e.status, 1);
-	CU_ASSERT_TRUE(contains(e.err, "already has this run"));
-	CU_ASSERT_TRUE(contains(e.err, "--replace"));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.err, "already has this run"));
+	CU_ASSERT_TRUE(unit_contains(e.err, "--replace"));
+	unit_exec_clear(&e);
 	CU_ASSERT_TRUE(sql_is(db, "SELECT count(*) || status FROM runs", NULL, "1complete"));
 	/* Another seed is another run: the file gathers both. */
 	RUN(&e, "run", tiny, "-q", "-o", db, "-s", "2");
 	CU_ASSERT_EQUAL(e.status, 0);
-	exec_clear(&e);
+	unit_exec_clear(&e);
 	CU_ASSERT_TRUE(sql_is(db, "SELECT count(*) FROM runs WHERE status = 'complete'", NULL,
 			      "2"));
 	RUN(&e, "run", tiny, "-q", "-o", db, "--replace");
 	CU_ASSERT_EQUAL(e.status, 0);
-	exec_clear(&e);
+	unit_exec_clear(&e);
 	CU_ASSERT_TRUE(sql_is(db, "SELECT count(*) || status FROM runs", NULL, "1complete"));
 	/* --until makes another run (it changes the results). */
 	RUN(&e, "run", tiny, "-q", "-o", db, "--until", "2s");
 	CU_ASSERT_EQUAL(e.status, 0);
-	exec_clear(&e);
+	unit_exec_clear(&e);
 	CU_ASSERT_TRUE(sql_is(db, "SELECT count(*) FROM runs", NULL, "2"));
 	CU_ASSERT_TRUE(only_db_files("results"));
 }
@@ -487,23 +424,12 @@ static void test_results_file(void)
 static int run_interrupted(const char *db, bool tmp, const char *extra, int sig)
 {
 	g_autofree char *tiny = scenario_path("tiny.lua");
-	g_autofree char *exe = dcdsim_path();
 	g_autofree char *watch = NULL;
-	const char *argv[] = { exe, "run", tiny, "--until", "1000h", extra, NULL };
-	g_auto(GStrv) env = test_environ();
-	GError *error = NULL;
-	GPid pid;
+	const char *args[] = { "run", tiny, "--until", "1000h", extra, NULL };
+	GPid pid = unit_start_dcdsim(args);
 	GStatBuf st;
-	int wait_status;
 	bool running = false;
 
-	if (!g_spawn_async(scratch, (char **)argv, env, G_SPAWN_DO_NOT_REAP_CHILD |
-			   G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
-			   &pid, &error)) {
-		fprintf(stderr, "spawn: %s\n", error->message);
-		g_error_free(error);
-		CU_FAIL_FATAL("cannot run dcdsim");
-	}
 	watch = tmp ? g_strdup_printf("%s.%d.tmp", db, (int)pid) : g_strdup(db);
 	for (int i = 0; i < 400 && !running; i++) {
 		g_autofree char *n = NULL;
@@ -518,18 +444,16 @@ static int run_interrupted(const char *db, bool tmp, const char *extra, int sig)
 	CU_ASSERT_TRUE(running);
 	g_usleep(200000);
 	kill(pid, sig);
-	CU_ASSERT_EQUAL(waitpid(pid, &wait_status, 0), pid);
-	g_spawn_close_pid(pid);
-	return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+	return unit_wait_exit(pid);
 }
 
 /* SIGINT or SIGTERM during a run: exit 130 or 143, and the run is marked
  * failed, never complete; in the default file's stead nothing is left. */
 static void test_interrupt(void)
 {
-	g_autofree char *db = scratch_path("interrupted.db");
+	g_autofree char *db = unit_scratch_path("interrupted.db");
 	g_autofree char *o = g_strconcat("--output=", db, NULL);
-	g_autofree char *def = scratch_path("results/tiny-s77.db");
+	g_autofree char *def = unit_scratch_path("results/tiny-s77.db");
 
 	CU_ASSERT_EQUAL(run_interrupted(db, false, o, SIGINT), 130);
 	CU_ASSERT_TRUE(sql_is(db, "SELECT count(*) FROM runs WHERE status = 'complete'", NULL,
@@ -546,9 +470,10 @@ static void test_interrupt(void)
 /* The shipped default scenario, when there is one. */
 static void test_default_scenario(void)
 {
-	g_autofree char *quickstart = g_build_filename(srcdir, "scenarios", "quickstart.lua", NULL);
-	g_autofree char *db = scratch_path("quickstart.db");
-	struct exec e;
+	g_autofree char *quickstart = g_build_filename(unit_srcdir, "scenarios", "quickstart.lua",
+						       NULL);
+	g_autofree char *db = unit_scratch_path("quickstart.db");
+	struct unit_exec e;
 
 	if (!g_file_test(quickstart, G_FILE_TEST_EXISTS)) {
 		printf("(no scenarios/quickstart.lua yet: skipped) ");
@@ -556,10 +481,10 @@ static void test_default_scenario(void)
 	}
 	RUN(&e, "run", "-o", db, "--json");
 	CU_ASSERT_EQUAL(e.status, 0);
-	CU_ASSERT_TRUE(contains(e.out, "\"scenario_path\":\""));
-	CU_ASSERT_TRUE(contains(e.out, "quickstart.lua\""));
+	CU_ASSERT_TRUE(unit_contains(e.out, "\"scenario_path\":\""));
+	CU_ASSERT_TRUE(unit_contains(e.out, "quickstart.lua\""));
 	CU_ASSERT_TRUE(sql_is(db, "SELECT status FROM runs", NULL, "complete"));
-	exec_clear(&e);
+	unit_exec_clear(&e);
 }
 
 /* ---- the JSON writer ---------------------------------------------------------------- */
@@ -594,14 +519,6 @@ static void test_json_writer(void)
 	CU_ASSERT_TRUE(sql_is(":memory:", "SELECT json_type(?1, '$.nan')", text, "null"));
 }
 
-static void scratch_remove(void)
-{
-	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", scratch);
-
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove '%s'\n", scratch);
-}
-
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -620,21 +537,11 @@ int main(void)
 		{ "json writer", test_json_writer },
 		{ NULL, NULL },
 	};
-	GError *error = NULL;
 	int status;
 
-	builddir = g_canonicalize_filename(getenv("top_builddir") ? getenv("top_builddir") : ".",
-					   NULL);
-	srcdir = g_canonicalize_filename(getenv("top_srcdir") ? getenv("top_srcdir") : ".", NULL);
-	scratch = g_dir_make_tmp("dcdsim-cli-XXXXXX", &error);
-	if (!scratch) {
-		fprintf(stderr, "%s\n", error->message);
+	if (!unit_outside_init("cli"))
 		return 99;
-	}
 	status = unit_run("cli", tests);
-	scratch_remove();
-	g_free(builddir);
-	g_free(srcdir);
-	g_free(scratch);
+	unit_outside_fini();
 	return status;
 }

@@ -656,20 +656,6 @@ static void random_qemu_host(struct e2e *e)
 	gen(e, 3, "d", "h3", 4, 0.1);
 }
 
-/* A fingerprint of every exported scalar. */
-static bool fp_cb(const char *name, double value, const char *unit, void *data)
-{
-	uint64_t *h = data;
-	uint64_t bits;
-
-	(void)unit;
-	for (const char *c = name; *c; c++)
-		*h = (*h ^ (uint8_t)*c) * UINT64_C(0x100000001b3);
-	memcpy(&bits, &value, sizeof(bits));
-	*h = (*h ^ bits) * UINT64_C(0x100000001b3);
-	return false;
-}
-
 static uint64_t random_run(uint64_t seed, bool check)
 {
 	struct e2e e;
@@ -707,7 +693,7 @@ static uint64_t random_run(uint64_t seed, bool check)
 	dcd_get_host_stats(fabric_get_device(e.f, 2), 3, &qs);
 	CU_ASSERT_EQUAL(fs.active, qs.pending_groups);
 	CU_ASSERT_TRUE(qs.overflow > 0 || qs.pending_groups == 0);
-	metrics_foreach_scalar(fabric_get_metrics(e.f), sim_now(e.k), fp_cb, &fp);
+	metrics_foreach_scalar(fabric_get_metrics(e.f), sim_now(e.k), unit_fingerprint_scalar, &fp);
 	e2e_fini(&e);
 	return fp;
 }

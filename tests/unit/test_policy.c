@@ -487,19 +487,6 @@ static void test_forced_drop(void)
 
 /* ---- linux.lua against the built-in linux policy ---------------------------------------- */
 
-static bool fp_cb(const char *name, double value, const char *unit, void *data)
-{
-	uint64_t *h = data;
-	uint64_t bits;
-
-	(void)unit;
-	for (const char *c = name; *c; c++)
-		*h = (*h ^ (uint8_t)*c) * UINT64_C(0x100000001b3);
-	memcpy(&bits, &value, sizeof(bits));
-	*h = (*h ^ bits) * UINT64_C(0x100000001b3);
-	return false;
-}
-
 static void gen(struct fx *x, unsigned i, const char *host, double forced, bool tagged)
 {
 	struct workload_gen_config *g = &x->wl[i].gen;
@@ -570,19 +557,19 @@ static uint64_t linux_run(uint64_t seed, bool lua)
 	}
 	CU_ASSERT_TRUE(fabric_check_invariants(x.f, true, NULL));
 	CU_ASSERT_EQUAL(host_get_config(fabric_get_host(x.f, 0))->policy_ops != NULL, lua);
-	metrics_foreach_scalar(fabric_get_metrics(x.f), sim_now(x.k), fp_cb, &fp);
+	metrics_foreach_scalar(fabric_get_metrics(x.f), sim_now(x.k), unit_fingerprint_scalar, &fp);
 	for (unsigned h = 0; h < 2; h++) {
 		host_get_stats(fabric_get_host(x.f, h), &hs);
-		fp_cb("host", (double)hs.extents_accepted, NULL, &fp);
-		fp_cb("host", (double)hs.extents_rejected, NULL, &fp);
-		fp_cb("host", (double)hs.ignored, NULL, &fp);
-		fp_cb("host", (double)hs.stale_bytes, NULL, &fp);
+		unit_fingerprint_scalar("host", (double)hs.extents_accepted, NULL, &fp);
+		unit_fingerprint_scalar("host", (double)hs.extents_rejected, NULL, &fp);
+		unit_fingerprint_scalar("host", (double)hs.ignored, NULL, &fp);
+		unit_fingerprint_scalar("host", (double)hs.stale_bytes, NULL, &fp);
 		/* the run exercised what the policy decides */
 		CU_ASSERT_TRUE(hs.extents_accepted > 10);
 		CU_ASSERT_TRUE(hs.extents_rejected > 0);
 		CU_ASSERT_TRUE(hs.forced > 0);
 	}
-	fp_cb("events", (double)sim_events_fired(x.k), NULL, &fp);
+	unit_fingerprint_scalar("events", (double)sim_events_fired(x.k), NULL, &fp);
 	fx_fini(&x);
 	return fp;
 }
@@ -634,8 +621,8 @@ static uint64_t scenario_fingerprint(const char *path, bool lua)
 	if (error)
 		printf("\n  %s\n", error->message);
 	g_clear_error(&error);
-	metrics_foreach_scalar(fabric_get_metrics(f), sim_now(k), fp_cb, &fp);
-	fp_cb("events", (double)sim_events_fired(k), NULL, &fp);
+	metrics_foreach_scalar(fabric_get_metrics(f), sim_now(k), unit_fingerprint_scalar, &fp);
+	unit_fingerprint_scalar("events", (double)sim_events_fired(k), NULL, &fp);
 	fabric_free(f);
 	sim_free(k);
 	return any ? fp : 0;

@@ -29,26 +29,6 @@
 
 static char *tmp_dir;
 
-/* Removes DIR and everything under it (tests make only files and folders). */
-static void remove_tree(const char *dir)
-{
-	GDir *d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	if (!d)
-		return;
-	while ((name = g_dir_read_name(d))) {
-		g_autofree char *path = g_build_filename(dir, name, NULL);
-
-		if (g_file_test(path, G_FILE_TEST_IS_DIR))
-			remove_tree(path);
-		else
-			g_unlink(path);
-	}
-	g_dir_close(d);
-	g_rmdir(dir);
-}
-
 static char *tmp_path(const char *name)
 {
 	return g_build_filename(tmp_dir, name, NULL);
@@ -668,7 +648,7 @@ int main(void)
 	if (!tmp_dir)
 		return 99;
 	status = unit_run("report", tests);
-	remove_tree(tmp_dir);
+	unit_remove_tree(tmp_dir);
 	g_free(tmp_dir);
 	return status;
 }

@@ -11,14 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/sweep.h"
 #include "unit.h"
-
-static char *builddir, *srcdir, *scratch;
 
 /* The sweep of the tests: 2 x 2 points x 3 repetitions. */
 #define SPEC "-p", "rate=10,40", "-p", "size=256MiB,1GiB", "-r", "3"
@@ -26,101 +23,8 @@ static char *builddir, *srcdir, *scratch;
 /* Runs long enough (a few tenths of a second each) to be killed mid-way. */
 #define SLOW "-p", "duration=900s"
 
-struct exec {
-	int status;		/* exit status; 128 + signal when killed */
-	char *out, *err;
-};
-
-static void exec_clear(struct exec *e)
-{
-	g_free(e->out);
-	g_free(e->err);
-	memset(e, 0, sizeof(*e));
-}
-
-static char *scratch_path(const char *name)
-{
-	return g_build_filename(scratch, name, NULL);
-}
-
-/* argv of dcdsim with the NULL-terminated ARGS (g_strfreev). */
-static char **dcdsim_argv(const char *const *args)
-{
-	GPtrArray *argv = g_ptr_array_new();
-
-	g_ptr_array_add(argv, g_build_filename(builddir, "src", "cli", "dcdsim", NULL));
-	for (const char *const *a = args; *a; a++)
-		g_ptr_array_add(argv, g_strdup(*a));
-	g_ptr_array_add(argv, NULL);
-	return (char **)g_ptr_array_free(argv, FALSE);
-}
-
-static char **test_environ(void)
-{
-	return g_environ_setenv(g_get_environ(), "DCDSIM_DATADIR", srcdir, TRUE);
-}
-
-static int wait_status_exit(int wait_status)
-{
-	return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
-}
-
-/* Runs ARGV in the scratch folder and waits. */
-static void run_argv(struct exec *e, const char *const *argv)
-{
-	g_auto(GStrv) env = test_environ();
-	GError *error = NULL;
-	int wait_status;
-
-	memset(e, 0, sizeof(*e));
-	if (!g_spawn_sync(scratch, (char **)argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &e->out,
-			  &e->err, &wait_status, &error)) {
-		fprintf(stderr, "spawn: %s\n", error->message);
-		g_error_free(error);
-		CU_FAIL_FATAL("cannot run the program");
-	}
-	e->status = wait_status_exit(wait_status);
-	if (e->status && getenv("TEST_SWEEP_VERBOSE"))
-		fprintf(stderr, "exit %d: %s", e->status, e->err);
-}
-
-static void run_dcdsim(struct exec *e, const char *const *args)
-{
-	g_auto(GStrv) argv = dcdsim_argv(args);
-
-	run_argv(e, (const char *const *)argv);
-}
-
-#define RUN(e, ...) run_dcdsim((e), (const char *const[]){ __VA_ARGS__, NULL })
-
-/* Starts dcdsim with ARGS in the scratch folder without waiting. */
-static GPid start_dcdsim(const char *const *args)
-{
-	g_auto(GStrv) argv = dcdsim_argv(args);
-	g_auto(GStrv) env = test_environ();
-	GError *error = NULL;
-	GPid pid;
-
-	if (!g_spawn_async(scratch, argv, env, G_SPAWN_DO_NOT_REAP_CHILD |
-			   G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid,
-			   &error)) {
-		fprintf(stderr, "spawn: %s\n", error->message);
-		g_error_free(error);
-		CU_FAIL_FATAL("cannot run dcdsim");
-	}
-	return pid;
-}
-
-#define START(...) start_dcdsim((const char *const[]){ __VA_ARGS__, NULL })
-
-static int wait_exit(GPid pid)
-{
-	int wait_status;
-
-	CU_ASSERT_EQUAL(waitpid(pid, &wait_status, 0), pid);
-	g_spawn_close_pid(pid);
-	return wait_status_exit(wait_status);
-}
+#define RUN(e, ...) unit_run_dcdsim((e), (const char *const[]){ __VA_ARGS__, NULL })
+#define START(...) unit_start_dcdsim((const char *const[]){ __VA_ARGS__, NULL })
 
 static unsigned line_count(const char *text)
 {
@@ -129,14 +33,6 @@ static unsigned line_count(const char *text)
 	for (const char *c = text; c && *c; c++)
 		n += *c == '\n';
 	return n;
-}
-
-static bool contains(const char *text, const char *part)
-{
-	if (text && strstr(text, part))
-		return true;
-	fprintf(stderr, "'%s' not in: %s\n", part, text ? text : "(null)");
-	return false;
 }
 
 /* The first column of the first row of SQL on the results file DB as
@@ -230,7 +126,7 @@ static bool values_refused(const char *spec, const char *message)
 		return false;
 	}
 	ok = error->domain == CLI_ERROR && error->code == CLI_ERROR_USAGE &&
-	     contains(error->message, message);
+	     unit_contains(error->message, message);
 	g_error_free(error);
 	return ok;
 }
@@ -293,7 +189,7 @@ static void test_seeds(void)
 
 static char *scenario(void)
 {
-	return g_build_filename(srcdir, "tests", "data", "sweep", "small.lua", NULL);
+	return g_build_filename(unit_srcdir, "tests", "data", "sweep", "small.lua", NULL);
 }
 
 /* "a.db" of the first sweep, for the later tests to compare with. */
@@ -301,37 +197,38 @@ static char *direct_signature;
 
 static void test_sweep(void)
 {
-	g_autofree char *path = scenario(), *db = scratch_path("a.db"), *b = scratch_path("b.db");
-	g_autofree char *other = scratch_path("alone.db"), *line = NULL, *command = NULL;
+	g_autofree char *path = scenario(), *db = unit_scratch_path("a.db");
+	g_autofree char *b = unit_scratch_path("b.db");
+	g_autofree char *other = unit_scratch_path("alone.db"), *line = NULL, *command = NULL;
 	g_autofree char *fingerprint = NULL, *again = NULL;
 	g_auto(GStrv) lines = NULL, argv = NULL;
 	g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
-	struct exec e;
+	struct unit_exec e;
 
 	RUN(&e, "sweep", path, SPEC, "-j", "2", "-o", db);
 	CU_ASSERT_EQUAL(e.status, 0);
 	check_sweep_db(db);
 	/* The summary table: a header and one line per point. */
-	CU_ASSERT_TRUE(contains(e.out, "rate  size    runs  accepted %"));
-	CU_ASSERT_TRUE(contains(e.out, "\n40    1GiB    3/3   "));
+	CU_ASSERT_TRUE(unit_contains(e.out, "rate  size    runs  accepted %"));
+	CU_ASSERT_TRUE(unit_contains(e.out, "\n40    1GiB    3/3   "));
 	CU_ASSERT_EQUAL(line_count(e.out), 1 + 4);
-	CU_ASSERT_TRUE(contains(e.err, "[12/12] "));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.err, "[12/12] "));
+	unit_exec_clear(&e);
 	direct_signature = runs_signature(db);
 	CU_ASSERT_PTR_NOT_NULL(direct_signature);
 
 	/* Again: nothing to do, nothing added. */
 	RUN(&e, "sweep", path, SPEC, "-o", db);
 	CU_ASSERT_EQUAL(e.status, 0);
-	CU_ASSERT_TRUE(contains(e.err, "all 12 runs complete"));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.err, "all 12 runs complete"));
+	unit_exec_clear(&e);
 	CU_ASSERT_EQUAL(sql_count(db, "SELECT count(*) FROM runs"), RUNS);
 
 	/* The same sweep into another file: the same runs, the same results. */
 	RUN(&e, "sweep", path, SPEC, "-j", "1", "-o", b, "--quiet");
 	CU_ASSERT_EQUAL(e.status, 0);
 	CU_ASSERT_STRING_EQUAL(e.err, "");
-	exec_clear(&e);
+	unit_exec_clear(&e);
 	again = runs_signature(b);
 	CU_ASSERT_STRING_EQUAL(again, direct_signature);
 
@@ -340,7 +237,7 @@ static void test_sweep(void)
 	CU_ASSERT_EQUAL(e.status, 0);
 	CU_ASSERT_EQUAL(line_count(e.out), 2 * RUNS);
 	lines = g_strsplit(e.out, "\n", -1);
-	exec_clear(&e);
+	unit_exec_clear(&e);
 	line = g_strdup(lines[2 * 11]);
 	command = g_strstrip(g_strdup(lines[2 * 11 + 1]));
 	CU_ASSERT_TRUE(g_str_has_prefix(line, "rate=40 size=1GiB rep 2, seed "));
@@ -353,10 +250,10 @@ static void test_sweep(void)
 	g_ptr_array_add(args, g_strdup(other));
 	g_ptr_array_add(args, g_strdup("--json"));
 	g_ptr_array_add(args, NULL);
-	run_dcdsim(&e, (const char *const *)args->pdata);
+	unit_run_dcdsim(&e, (const char *const *)args->pdata);
 	CU_ASSERT_EQUAL(e.status, 0);
-	CU_ASSERT_TRUE(contains(e.out, fingerprint));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.out, fingerprint));
+	unit_exec_clear(&e);
 }
 
 /* Polls DB until it has a complete run (a sweep is mid-way). */
@@ -410,7 +307,7 @@ static void check_resume(const char *db, const char *path)
 {
 	g_autofree char *signature = NULL;
 	bool leftover = sql_count(db, "SELECT count(*) FROM runs WHERE status != 'complete'") > 0;
-	struct exec e;
+	struct unit_exec e;
 
 	CU_ASSERT_TRUE(sql_count(db, "SELECT count(*) FROM runs WHERE status = 'complete'") <
 		       RUNS);
@@ -420,8 +317,8 @@ static void check_resume(const char *db, const char *path)
 	RUN(&e, "sweep", path, SPEC, SLOW, "-j", "2", "-o", db);
 	CU_ASSERT_EQUAL(e.status, 0);
 	if (leftover)
-		CU_ASSERT_TRUE(contains(e.err, "incomplete runs of"));
-	exec_clear(&e);
+		CU_ASSERT_TRUE(unit_contains(e.err, "incomplete runs of"));
+	unit_exec_clear(&e);
 	CU_ASSERT_EQUAL(sql_count(db, "SELECT count(*) FROM runs"), RUNS);
 	CU_ASSERT_EQUAL(sql_count(db, "SELECT count(*) FROM runs WHERE status = 'complete'"), RUNS);
 	CU_ASSERT_EQUAL(sql_count(db, "SELECT count(DISTINCT run_key) FROM runs"), RUNS);
@@ -435,12 +332,12 @@ static void check_resume(const char *db, const char *path)
 
 static void test_sigterm(void)
 {
-	g_autofree char *path = scenario(), *db = scratch_path("term.db");
+	g_autofree char *path = scenario(), *db = unit_scratch_path("term.db");
 	GPid pid = START("sweep", path, SPEC, SLOW, "-j", "2", "-o", db);
 
 	CU_ASSERT_TRUE_FATAL(wait_first_complete(db));
 	kill(pid, SIGTERM);
-	CU_ASSERT_EQUAL(wait_exit(pid), 128 + SIGTERM);
+	CU_ASSERT_EQUAL(unit_wait_exit(pid), 128 + SIGTERM);
 	/* The workers stopped too: their runs are failed, not running. */
 	CU_ASSERT_EQUAL(sql_count(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
 	check_resume(db, path);
@@ -501,12 +398,12 @@ static void test_worker_killed(void)
 	 * completes (status 0) and another try is made. */
 	for (int attempt = 0; attempt < 3 && !status; attempt++) {
 		g_autofree char *name = g_strdup_printf("kill%d.db", attempt);
-		g_autofree char *db = scratch_path(name);
+		g_autofree char *db = unit_scratch_path(name);
 		GPid pid = START("sweep", path, SPEC, SLOW, "-j", "2", "-o", db);
 
 		CU_ASSERT_TRUE_FATAL(wait_first_complete(db));
 		CU_ASSERT_TRUE(kill_worker(pid, db));
-		status = wait_exit(pid);
+		status = unit_wait_exit(pid);
 		if (!status)
 			continue;
 		/* The sweep went on with the other runs and failed for that one,
@@ -548,13 +445,13 @@ static GPtrArray *parts_args(const char *dir, const char *const *first)
 
 static void test_parallel_merge(void)
 {
-	g_autofree char *path = scenario(), *db = scratch_path("c.db");
-	g_autofree char *jobs = scratch_path("jobs.txt"), *parts = scratch_path("c-parts");
-	g_autofree char *sbatch = scratch_path("jobs.txt.sbatch"), *text = NULL;
+	g_autofree char *path = scenario(), *db = unit_scratch_path("c.db");
+	g_autofree char *jobs = unit_scratch_path("jobs.txt"), *parts = unit_scratch_path("c-parts");
+	g_autofree char *sbatch = unit_scratch_path("jobs.txt.sbatch"), *text = NULL;
 	g_autofree char *signature = NULL, *shell = NULL;
 	g_autofree char *parallel = g_find_program_in_path("parallel");
 	g_autoptr(GPtrArray) args = NULL;
-	struct exec e;
+	struct unit_exec e;
 
 	if (!parallel) {
 		printf("(GNU parallel not installed: skipped; scripts/deps installs it) ");
@@ -563,9 +460,9 @@ static void test_parallel_merge(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(direct_signature);
 	RUN(&e, "sweep", path, SPEC, "-o", db, "--emit-jobs", jobs, "--slurm");
 	CU_ASSERT_EQUAL(e.status, 0);
-	CU_ASSERT_TRUE(contains(e.out, "12 of 12 runs missing"));
-	CU_ASSERT_TRUE(contains(e.out, "dcdsim merge "));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.out, "12 of 12 runs missing"));
+	CU_ASSERT_TRUE(unit_contains(e.out, "dcdsim merge "));
+	unit_exec_clear(&e);
 	CU_ASSERT_FALSE(g_file_test(db, G_FILE_TEST_EXISTS));
 	CU_ASSERT_TRUE(g_file_get_contents(jobs, &text, NULL, NULL));
 	CU_ASSERT_EQUAL(line_count(text), RUNS);
@@ -573,80 +470,80 @@ static void test_parallel_merge(void)
 
 	/* GNU parallel runs the lines; the parts merge into what sweep writes. */
 	shell = g_strdup_printf("parallel --will-cite -j 2 < '%s'", jobs);
-	run_argv(&e, (const char *const[]){ "sh", "-c", shell, NULL });
+	unit_run_argv(&e, (const char *const[]){ "sh", "-c", shell, NULL });
 	CU_ASSERT_EQUAL(e.status, 0);
-	exec_clear(&e);
+	unit_exec_clear(&e);
 	args = parts_args(parts, (const char *const[]){ "merge", db, NULL });
 	CU_ASSERT_EQUAL(args->len, 2 + RUNS + 1);
-	run_dcdsim(&e, (const char *const *)args->pdata);
+	unit_run_dcdsim(&e, (const char *const *)args->pdata);
 	CU_ASSERT_EQUAL(e.status, 0);
-	CU_ASSERT_TRUE(contains(e.out, "12 runs added"));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.out, "12 runs added"));
+	unit_exec_clear(&e);
 	signature = runs_signature(db);
 	CU_ASSERT_STRING_EQUAL(signature, direct_signature);
 	check_sweep_db(db);
 	/* Merging again adds nothing. */
-	run_dcdsim(&e, (const char *const *)args->pdata);
+	unit_run_dcdsim(&e, (const char *const *)args->pdata);
 	CU_ASSERT_EQUAL(e.status, 0);
-	CU_ASSERT_TRUE(contains(e.out, "0 runs added"));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.out, "0 runs added"));
+	unit_exec_clear(&e);
 	CU_ASSERT_EQUAL(sql_count(db, "SELECT count(*) FROM runs"), RUNS);
 
 	/* The Slurm script is sh and runs line $SLURM_ARRAY_TASK_ID. */
-	run_argv(&e, (const char *const[]){ "sh", "-n", sbatch, NULL });
+	unit_run_argv(&e, (const char *const[]){ "sh", "-n", sbatch, NULL });
 	CU_ASSERT_EQUAL(e.status, 0);
-	exec_clear(&e);
-	CU_ASSERT_TRUE(contains(text, "--replace"));
+	unit_exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(text, "--replace"));
 	{
-		g_auto(GStrv) env = g_environ_setenv(test_environ(), "SLURM_ARRAY_TASK_ID", "3",
+		g_auto(GStrv) env = g_environ_setenv(unit_test_environ(), "SLURM_ARRAY_TASK_ID", "3",
 						     TRUE);
 		g_autofree char *out = NULL;
 		int wait_status;
 
 		const char *const argv[] = { "sh", sbatch, NULL };
 
-		CU_ASSERT_TRUE(g_spawn_sync(scratch, (char **)argv, env, G_SPAWN_SEARCH_PATH, NULL,
+		CU_ASSERT_TRUE(g_spawn_sync(unit_scratch, (char **)argv, env, G_SPAWN_SEARCH_PATH, NULL,
 					    NULL, &out, NULL, &wait_status, NULL));
-		CU_ASSERT_EQUAL(wait_status_exit(wait_status), 0);
+		CU_ASSERT_EQUAL(unit_exit_status(wait_status), 0);
 	}
 
 	/* Nothing missing: nothing emitted. */
 	RUN(&e, "sweep", path, SPEC, "-o", db, "--emit-jobs", jobs);
 	CU_ASSERT_EQUAL(e.status, 0);
-	CU_ASSERT_TRUE(contains(e.out, "0 of 12 runs missing"));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.out, "0 of 12 runs missing"));
+	unit_exec_clear(&e);
 }
 
 static void test_merge_errors(void)
 {
-	g_autofree char *out = scratch_path("m.db"), *text = scratch_path("not-a-db.txt");
-	struct exec e;
+	g_autofree char *out = unit_scratch_path("m.db"), *text = unit_scratch_path("not-a-db.txt");
+	struct unit_exec e;
 
 	CU_ASSERT_TRUE(g_file_set_contents(text, "hello\n", -1, NULL));
 	RUN(&e, "merge", out);
 	CU_ASSERT_EQUAL(e.status, 2);
-	CU_ASSERT_TRUE(contains(e.err, "expected OUT and at least one PART"));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.err, "expected OUT and at least one PART"));
+	unit_exec_clear(&e);
 	RUN(&e, "merge", out, "missing.db");
 	CU_ASSERT_EQUAL(e.status, 2);
-	CU_ASSERT_TRUE(contains(e.err, "'missing.db'"));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.err, "'missing.db'"));
+	unit_exec_clear(&e);
 	RUN(&e, "merge", out, text);
 	CU_ASSERT_EQUAL(e.status, 2);
-	CU_ASSERT_TRUE(contains(e.err, "not a dcdsim results file"));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.err, "not a dcdsim results file"));
+	unit_exec_clear(&e);
 	/* Every command treats a results file of the wrong kind alike. */
 	{
 		g_autofree char *path = scenario();
 
 		RUN(&e, "sweep", path, SPEC, "-o", text);
 		CU_ASSERT_EQUAL(e.status, 2);
-		CU_ASSERT_TRUE(contains(e.err, "not a dcdsim results file"));
-		exec_clear(&e);
+		CU_ASSERT_TRUE(unit_contains(e.err, "not a dcdsim results file"));
+		unit_exec_clear(&e);
 		RUN(&e, "run", path, "-o", text, "--quiet");
 		CU_ASSERT_EQUAL(e.status, 2);
-		CU_ASSERT_TRUE(contains(e.err, "not a dcdsim results file"));
-		exec_clear(&e);
+		CU_ASSERT_TRUE(unit_contains(e.err, "not a dcdsim results file"));
+		unit_exec_clear(&e);
 	}
 	CU_ASSERT_TRUE(g_file_test(text, G_FILE_TEST_EXISTS));
 }
@@ -655,30 +552,30 @@ static void test_merge_errors(void)
 
 static void usage_error(const char *message, const char *const *args)
 {
-	struct exec e;
+	struct unit_exec e;
 
-	run_dcdsim(&e, args);
+	unit_run_dcdsim(&e, args);
 	CU_ASSERT_EQUAL(e.status, 2);
-	CU_ASSERT_TRUE(contains(e.err, message));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.err, message));
+	unit_exec_clear(&e);
 }
 
 #define USAGE_ERROR(message, ...) usage_error((message), (const char *const[]){ __VA_ARGS__, NULL })
 
 static void test_usage_errors(void)
 {
-	g_autofree char *path = scenario(), *db = scratch_path("never.db");
-	struct exec e;
+	g_autofree char *path = scenario(), *db = unit_scratch_path("never.db");
+	struct unit_exec e;
 
 	RUN(&e, "sweep", "--help");
 	CU_ASSERT_EQUAL(e.status, 0);
-	CU_ASSERT_TRUE(contains(e.out, "START:END:*FACTOR"));
-	CU_ASSERT_TRUE(contains(e.out, "Exit status:"));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.out, "START:END:*FACTOR"));
+	CU_ASSERT_TRUE(unit_contains(e.out, "Exit status:"));
+	unit_exec_clear(&e);
 	RUN(&e, "merge", "--help");
 	CU_ASSERT_EQUAL(e.status, 0);
-	CU_ASSERT_TRUE(contains(e.out, "OUT PART..."));
-	exec_clear(&e);
+	CU_ASSERT_TRUE(unit_contains(e.out, "OUT PART..."));
+	unit_exec_clear(&e);
 
 	USAGE_ERROR("expected NAME=V1,V2", "sweep", path, "-p", "rate", "-o", db);
 	USAGE_ERROR("unknown parameter 'rat' (did you mean 'rate'?)", "sweep", path, "-p",
@@ -700,14 +597,6 @@ static void test_usage_errors(void)
 	CU_ASSERT_FALSE(g_file_test(db, G_FILE_TEST_EXISTS));
 }
 
-static void scratch_remove(void)
-{
-	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", scratch);
-
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove '%s'\n", scratch);
-}
-
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -721,23 +610,13 @@ int main(void)
 		{ "help, and usage errors exit 2", test_usage_errors },
 		{ NULL, NULL },
 	};
-	GError *error = NULL;
 	int status;
 
-	builddir = g_canonicalize_filename(getenv("top_builddir") ? getenv("top_builddir") : ".",
-					   NULL);
-	srcdir = g_canonicalize_filename(getenv("top_srcdir") ? getenv("top_srcdir") : ".", NULL);
-	scratch = g_dir_make_tmp("dcdsim-sweep-XXXXXX", &error);
-	if (!scratch) {
-		fprintf(stderr, "%s\n", error->message);
+	if (!unit_outside_init("sweep"))
 		return 99;
-	}
 	status = unit_run("sweep", tests);
-	scratch_remove();
+	unit_outside_fini();
 	g_free(direct_signature);
 	g_free(slow_signature);
-	g_free(builddir);
-	g_free(srcdir);
-	g_free(scratch);
 	return status;
 }
