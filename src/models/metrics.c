@@ -29,10 +29,16 @@ struct series {
 	GArray *values;		/* double, one per sample since creation */
 };
 
-/* Acceptance latency of one scope: overall, a host or a width. */
+/* Acceptance latency of one scope: overall, a host, a width, or a host
+ * through a width. */
 struct accept_set {
 	struct sim_hist *total;
 	struct sim_hist *stage[METRICS_STAGE_COUNT];
+};
+
+/* The sets of one host, by the width its acceptances came through. */
+struct host_sets {
+	struct accept_set *by_ways[INTERLEAVE_MAX_WAYS + 1];	/* NULL: none */
 };
 
 struct region {
@@ -66,9 +72,12 @@ struct metrics {
 	GArray *times;		/* uint64_t, sample times */
 	GPtrArray *series;	/* struct series *, in creation (= export) order */
 	GPtrArray *devices;	/* struct device *, index = device id */
-	struct accept_set *overall;
-	GPtrArray *hosts;	/* struct accept_set * or NULL, index = host id */
-	struct accept_set *widths[INTERLEAVE_MAX_WAYS + 1];	/* index = ways */
+	/* Acceptance latency is recorded once, in the set of its host and
+	 * width; the overall, per-host and per-width sets are their merges,
+	 * made at export (a merge is exact), so that an acceptance touches 8
+	 * histograms rather than 24. */
+	GPtrArray *hosts;	/* struct host_sets * or NULL, index = host id */
+	bool widths[INTERLEAVE_MAX_WAYS + 1];	/* index = ways: reported */
 	struct sim_hist *reclaim;
 	uint64_t counters[METRICS_COUNTER_COUNT];
 	uint64_t blocked[METRICS_BLOCK_COUNT];
@@ -224,11 +233,8 @@ static struct accept_set *accept_set_new(void)
 	return set;
 }
 
-/* Also the GPtrArray free function of metrics.hosts, whose gaps are NULL. */
-static void accept_set_free(void *data)
+static void accept_set_free(struct accept_set *set)
 {
-	struct accept_set *set = data;
-
 	if (!set)
 		return;
 	sim_hist_free(set->total);
@@ -242,6 +248,25 @@ static void accept_set_record(struct accept_set *set, uint64_t total, const uint
 	sim_hist_record(set->total, total);
 	for (size_t s = 0; s < METRICS_STAGE_COUNT; s++)
 		sim_hist_record(set->stage[s], stage_ns[s]);
+}
+
+static void accept_set_merge(struct accept_set *dst, const struct accept_set *src)
+{
+	sim_hist_merge(dst->total, src->total);
+	for (size_t s = 0; s < METRICS_STAGE_COUNT; s++)
+		sim_hist_merge(dst->stage[s], src->stage[s]);
+}
+
+/* Also the GPtrArray free function of metrics.hosts, whose gaps are NULL. */
+static void host_sets_free(void *data)
+{
+	struct host_sets *hs = data;
+
+	if (!hs)
+		return;
+	for (size_t w = 0; w < G_N_ELEMENTS(hs->by_ways); w++)
+		accept_set_free(hs->by_ways[w]);
+	g_free(hs);
 }
 
 static void device_free(void *data)
@@ -298,8 +323,7 @@ struct metrics *metrics_new(const uint64_t *request_sizes, size_t n_request_size
 	m->times = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	m->series = g_ptr_array_new_with_free_func(series_free);
 	m->devices = g_ptr_array_new_with_free_func(device_free);
-	m->overall = accept_set_new();
-	m->hosts = g_ptr_array_new_with_free_func(accept_set_free);
+	m->hosts = g_ptr_array_new_with_free_func(host_sets_free);
 	m->reclaim = sim_hist_new();
 	m->stranded_series = m->series->len;
 	for (size_t c = 0; c < METRICS_STRANDED_COUNT; c++) {
@@ -316,10 +340,7 @@ void metrics_free(struct metrics *m)
 	g_array_unref(m->times);
 	g_ptr_array_unref(m->series);
 	g_ptr_array_unref(m->devices);
-	accept_set_free(m->overall);
 	g_ptr_array_unref(m->hosts);
-	for (size_t w = 0; w < G_N_ELEMENTS(m->widths); w++)
-		accept_set_free(m->widths[w]);
 	sim_hist_free(m->reclaim);
 	g_free(m);
 }
@@ -541,13 +562,22 @@ void metrics_sample(struct metrics *m, uint64_t now_ns)
 	}
 }
 
-static struct accept_set *host_set(struct metrics *m, unsigned host)
+/* The set of HOST through a WAYS-way interleave set, made on first use. */
+static struct accept_set *host_width_set(struct metrics *m, unsigned host, unsigned ways)
 {
+	struct host_sets *hs;
+
 	if (host >= m->hosts->len)
 		g_ptr_array_set_size(m->hosts, (int)host + 1);
-	if (!g_ptr_array_index(m->hosts, host))
-		g_ptr_array_index(m->hosts, host) = accept_set_new();
-	return g_ptr_array_index(m->hosts, host);
+	hs = g_ptr_array_index(m->hosts, host);
+	if (!hs) {
+		hs = g_new0(struct host_sets, 1);
+		g_ptr_array_index(m->hosts, host) = hs;
+	}
+	if (!hs->by_ways[ways])
+		hs->by_ways[ways] = accept_set_new();
+	m->widths[ways] = true;
+	return hs->by_ways[ways];
 }
 
 void metrics_record_acceptance(struct metrics *m, unsigned host, unsigned ways,
@@ -563,11 +593,7 @@ void metrics_record_acceptance(struct metrics *m, unsigned host, unsigned ways,
 		total += stage_ns[s];
 	}
 
-	if (!m->widths[ways])
-		m->widths[ways] = accept_set_new();
-	accept_set_record(m->overall, total, stage_ns);
-	accept_set_record(host_set(m, host), total, stage_ns);
-	accept_set_record(m->widths[ways], total, stage_ns);
+	accept_set_record(host_width_set(m, host, ways), total, stage_ns);
 }
 
 void metrics_record_reclaim(struct metrics *m, uint64_t latency_ns)
@@ -616,6 +642,38 @@ static bool emit_scalar(metrics_scalar_fn fn, void *user_data, double value, con
 	return fn(name, value, unit, user_data);
 }
 
+/* Merges into DST the sets of HOST (every host: G_MAXUINT) through WAYS
+ * (every width: 0). */
+static void accept_sets_merge(const struct metrics *m, unsigned host, unsigned ways,
+			      struct accept_set *dst)
+{
+	for (unsigned h = 0; h < m->hosts->len; h++) {
+		const struct host_sets *hs = g_ptr_array_index(m->hosts, h);
+
+		if (!hs || (host != G_MAXUINT && h != host))
+			continue;
+		for (unsigned w = 0; w < G_N_ELEMENTS(hs->by_ways); w++) {
+			if (!hs->by_ways[w] || (ways && w != ways))
+				continue;
+			accept_set_merge(dst, hs->by_ways[w]);
+		}
+	}
+}
+
+static uint64_t accepted_count(const struct metrics *m)
+{
+	uint64_t n = 0;
+
+	for (unsigned h = 0; h < m->hosts->len; h++) {
+		const struct host_sets *hs = g_ptr_array_index(m->hosts, h);
+
+		for (unsigned w = 0; hs && w < G_N_ELEMENTS(hs->by_ways); w++)
+			if (hs->by_ways[w])
+				n += sim_hist_count(hs->by_ways[w]->total);
+	}
+	return n;
+}
+
 static bool foreach_request_scalar(const struct metrics *m, metrics_scalar_fn fn,
 				   void *user_data)
 {
@@ -625,7 +683,7 @@ static bool foreach_request_scalar(const struct metrics *m, metrics_scalar_fn fn
 		blocked += m->blocked[c];
 	if (emit_scalar(fn, user_data, (double)m->counters[METRICS_REQUESTS_SUBMITTED], "count",
 			"requests.submitted") ||
-	    emit_scalar(fn, user_data, (double)sim_hist_count(m->overall->total), "count",
+	    emit_scalar(fn, user_data, (double)accepted_count(m), "count",
 			"requests.accepted") ||
 	    emit_scalar(fn, user_data, (double)blocked, "count", "requests.blocked") ||
 	    emit_scalar(fn, user_data, (double)m->counters[METRICS_REQUESTS_REJECTED], "count",
@@ -713,6 +771,20 @@ static bool accept_set_foreach(const struct accept_set *set, const char *scope,
 	return false;
 }
 
+/* Walks under SCOPE the merge of the sets of HOST through WAYS (as
+ * accept_sets_merge). */
+static bool merged_foreach(const struct metrics *m, unsigned host, unsigned ways,
+			   const char *scope, metrics_histogram_fn fn, void *user_data)
+{
+	struct accept_set *set = accept_set_new();
+	bool stop;
+
+	accept_sets_merge(m, host, ways, set);
+	stop = accept_set_foreach(set, scope, fn, user_data);
+	accept_set_free(set);
+	return stop;
+}
+
 bool metrics_foreach_histogram(const struct metrics *m, metrics_histogram_fn fn,
 			       void *user_data)
 {
@@ -720,18 +792,18 @@ bool metrics_foreach_histogram(const struct metrics *m, metrics_histogram_fn fn,
 
 	g_return_val_if_fail(m != NULL && fn != NULL, false);
 
-	if (accept_set_foreach(m->overall, "", fn, user_data))
+	/* the overall set, even empty */
+	if (merged_foreach(m, G_MAXUINT, 0, "", fn, user_data))
 		return true;
 	for (unsigned h = 0; h < m->hosts->len; h++) {
-		const struct accept_set *set = g_ptr_array_index(m->hosts, h);
-
 		g_snprintf(scope, sizeof(scope), "host.%u.", h);
-		if (set && accept_set_foreach(set, scope, fn, user_data))
+		if (g_ptr_array_index(m->hosts, h) &&
+		    merged_foreach(m, h, 0, scope, fn, user_data))
 			return true;
 	}
 	for (unsigned w = 0; w < G_N_ELEMENTS(m->widths); w++) {
 		g_snprintf(scope, sizeof(scope), "ways.%u.", w);
-		if (m->widths[w] && accept_set_foreach(m->widths[w], scope, fn, user_data))
+		if (m->widths[w] && merged_foreach(m, G_MAXUINT, w, scope, fn, user_data))
 			return true;
 	}
 	return fn("reclaim_latency_ns", m->reclaim, user_data);

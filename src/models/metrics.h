@@ -4,8 +4,8 @@
  * calls metrics_sample on its period.  docs/metrics.md defines every
  * metric and every exported name.
  *
- * Recording never allocates, except the first time a host or an
- * interleave width reports an acceptance (its histogram set is made) and
+ * Recording never allocates, except the first time a host reports an
+ * acceptance through an interleave width (their histogram set is made) and
  * when a series grows on metrics_sample.  Times are simulated ns and must
  * not go backwards across calls that take NOW_NS for the same gauge. */
 #ifndef DCDSIM_MODELS_METRICS_H
@@ -161,9 +161,9 @@ void metrics_stranded_add(struct metrics *m, enum metrics_stranded_cause cause,
 
 /* The export, in a deterministic order (docs/metrics.md): the same calls
  * in the same order give the same walk.  A callback returns true to stop
- * the walk; the foreach function then returns true.  Names and arrays are
- * valid only during the call; a series with no values (N = 0) gets NULL
- * arrays. */
+ * the walk; the foreach function then returns true.  Names, histograms
+ * (the acceptance sets are merged for the walk) and arrays are valid only
+ * during the call; a series with no values (N = 0) gets NULL arrays. */
 typedef bool (*metrics_scalar_fn)(const char *name, double value, const char *unit,
 				  void *user_data);
 typedef bool (*metrics_histogram_fn)(const char *name, const struct sim_hist *hist,

@@ -22,7 +22,8 @@ struct walk {
 	GString *text;
 	GHashTable *scalars;	/* name -> double * */
 	GHashTable *units;	/* name -> unit */
-	GHashTable *hists;	/* name -> const struct sim_hist * (valid while m lives) */
+	GHashTable *hists;	/* name -> struct sim_hist *, a copy (the walk's is
+				 * valid during the call only) */
 	GHashTable *series;	/* name -> GArray of double, t_ns then value pairs */
 };
 
@@ -31,7 +32,8 @@ static void walk_init(struct walk *w)
 	w->text = g_string_new(NULL);
 	w->scalars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	w->units = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	w->hists = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	w->hists = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					 (GDestroyNotify)sim_hist_free);
 	w->series = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					  (GDestroyNotify)g_array_unref);
 }
@@ -59,12 +61,14 @@ static bool on_scalar(const char *name, double value, const char *unit, void *us
 static bool on_hist(const char *name, const struct sim_hist *hist, void *user_data)
 {
 	struct walk *w = user_data;
+	struct sim_hist *copy = sim_hist_new();
 
 	g_string_append_printf(w->text, "hist %s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
 			       " %" G_GUINT64_FORMAT " %.17g\n", name, sim_hist_count(hist),
 			       sim_hist_min(hist), sim_hist_max(hist), sim_hist_mean(hist));
 	CU_ASSERT_FALSE(g_hash_table_contains(w->hists, name));
-	g_hash_table_insert(w->hists, g_strdup(name), (void *)hist);
+	sim_hist_merge(copy, hist);
+	g_hash_table_insert(w->hists, g_strdup(name), copy);
 	return false;
 }
 
