@@ -33,7 +33,7 @@ struct rext {
 	bool stale;		/* forced away, kept (HOST_FORCED_IGNORE) */
 	bool deferred;		/* release it once not in use */
 	bool ever_online;
-	bool assembling;	/* in the assembly list */
+	bool assembling;	/* in host.assembling */
 	uint64_t offset, len;	/* of each piece in its decoder */
 	uint64_t hpa, hpa_len;
 	uint64_t in_use;
@@ -43,6 +43,8 @@ struct rext {
 	unsigned npresent;
 	struct piece pieces[INTERLEAVE_MAX_WAYS];
 	uint64_t timer;		/* assembly timeout */
+	/* the region extents assembling at the same offset, oldest first */
+	struct rext *same_offset_prev, *same_offset_next;
 };
 
 /* What the host knows of one FM request (by the pass-through id). */
@@ -148,7 +150,10 @@ struct host {
 	void *observer_data;
 	GHashTable *rexts;	/* id -> struct rext, owned */
 	GHashTable *reqs;	/* id -> struct hreq, owned */
-	GQueue assembling;	/* struct rext *, N-way pieces waiting */
+	/* N-way region extents waiting for pieces: &offset -> the oldest of
+	 * those at that offset (a piece joins the oldest that fits) */
+	GHashTable *assembling;
+	GPtrArray *unarmed;	/* struct rext *, assembling, no timer yet */
 	uint64_t next_rext;
 	/* the interrupt thread */
 	GArray *jobs;		/* struct job, FIFO from jobs_head */
@@ -497,6 +502,37 @@ static void piece_remove(struct host *h, struct rext *x, unsigned p)
 	x->npresent--;
 }
 
+static void assembling_add(struct host *h, struct rext *x)
+{
+	struct rext *y = g_hash_table_lookup(h->assembling, &x->offset);
+
+	x->assembling = true;
+	if (!y) {
+		g_hash_table_insert(h->assembling, &x->offset, x);
+		return;
+	}
+	while (y->same_offset_next)
+		y = y->same_offset_next;
+	y->same_offset_next = x;
+	x->same_offset_prev = y;
+}
+
+static void assembling_remove(struct host *h, struct rext *x)
+{
+	struct rext *next = x->same_offset_next;
+
+	x->assembling = false;
+	if (next)
+		next->same_offset_prev = x->same_offset_prev;
+	if (x->same_offset_prev)
+		x->same_offset_prev->same_offset_next = next;
+	else if (next)
+		g_hash_table_replace(h->assembling, &next->offset, next);	/* the key moves too */
+	else
+		g_hash_table_remove(h->assembling, &x->offset);
+	x->same_offset_prev = x->same_offset_next = NULL;
+}
+
 static void rext_destroy(gpointer data)
 {
 	struct rext *x = data;
@@ -515,7 +551,7 @@ static void rext_free(struct host *h, struct rext *x)
 	rext_set_state(x, HOST_EXTENT_RELEASING);
 	sim_cancel(h->k, x->timer);
 	if (x->assembling)
-		g_queue_remove(&h->assembling, x);
+		assembling_remove(h, x);
 	g_ptr_array_remove_fast(r->rexts, x);
 	g_hash_table_remove(h->rexts, &x->id);
 	req_update(h, r);
@@ -531,10 +567,8 @@ static void rext_release(struct host *h, struct rext *x)
 	}
 	if (x->state == HOST_EXTENT_RELEASING)
 		return;
-	if (x->assembling) {
-		g_queue_remove(&h->assembling, x);
-		x->assembling = false;
-	}
+	if (x->assembling)
+		assembling_remove(h, x);
 	sim_cancel(h->k, x->timer);
 	x->timer = SIM_HANDLE_NONE;
 	rext_set_state(x, HOST_EXTENT_RELEASING);
@@ -1098,19 +1132,15 @@ static void assemble_piece(struct host *h, unsigned p, const struct resp_item *i
 	uint64_t offset = it->ext.start - h->cfg.decoders[p].dpa_base;
 	struct hreq *r = req_get(h, it->request);
 	struct extent_range pieces[INTERLEAVE_MAX_WAYS], hpa;
-	struct rext *x = NULL;
+	struct rext *x = g_hash_table_lookup(h->assembling, &offset);
 
-	for (GList *n = h->assembling.head; n && !x; n = n->next) {
-		struct rext *y = n->data;
-
-		if (y->offset == offset && y->len == it->ext.len && !y->pieces[p].present &&
-		    proto_tag_equal(y->tag, it->ext.tag))
-			x = y;
-	}
+	while (x && (x->len != it->ext.len || x->pieces[p].present ||
+		     !proto_tag_equal(x->tag, it->ext.tag)))
+		x = x->same_offset_next;
 	if (!x) {
 		x = rext_new(h, r, it->ext.tag, offset, it->ext.len, HOST_EXTENT_ASSEMBLING);
-		x->assembling = true;
-		g_queue_push_tail(&h->assembling, x);
+		assembling_add(h, x);
+		g_ptr_array_add(h->unarmed, x);
 	}
 	piece_add(h, x, p, it->ext.start, it->ext.len);
 	x->pieces[p].half = true;
@@ -1124,8 +1154,7 @@ static void assemble_piece(struct host *h, unsigned p, const struct resp_item *i
 		return;		/* never complete: the timeout gives it back */
 	x->hpa = hpa.start;
 	x->hpa_len = hpa.len;
-	g_queue_remove(&h->assembling, x);
-	x->assembling = false;
+	assembling_remove(h, x);
 	sim_cancel(h->k, x->timer);
 	x->timer = SIM_HANDLE_NONE;
 	op_delay(h, realize_cost(h, x), THEN_REALIZED, x->id);
@@ -1163,14 +1192,16 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 		else
 			rext_free(h, x);
 	}
-	/* arm the assembly timers of pieces this answer left waiting */
-	for (GList *n = h->assembling.head; n; n = n->next) {
-		struct rext *x = n->data;
+	/* arm the assembly timers of the region extents this answer started
+	 * and left waiting, oldest first (none of them was freed meanwhile) */
+	for (guint i = 0; i < h->unarmed->len; i++) {
+		struct rext *x = g_ptr_array_index(h->unarmed, i);
 
-		if (x->timer == SIM_HANDLE_NONE)
+		if (x->assembling)
 			x->timer = sim_schedule(h->k, h->cfg.assembly_timeout, on_assembly_timer, h,
 						&x->id, sizeof(x->id));
 	}
+	g_ptr_array_set_size(h->unarmed, 0);
 	if (op->cmd.flags & PROTO_RESPONSE_MORE)
 		return;
 	for (guint i = 0; i < h->resp_reqs->len; i++) {
@@ -1515,8 +1546,7 @@ static void on_assembly_timer(struct sim *k, void *target, const void *payload)
 	if (!x || !x->assembling)
 		return;
 	x->timer = SIM_HANDLE_NONE;
-	g_queue_remove(&h->assembling, x);
-	x->assembling = false;
+	assembling_remove(h, x);
 	x->req->gave_up = true;
 	h->stats.assembly_timeouts++;
 	job_push(h, JOB_RELEASE, 0, x->id);
@@ -1614,7 +1644,8 @@ struct host *host_new(struct sim *k, unsigned id, const struct host_config *cfg,
 	}
 	h->rexts = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, rext_destroy);
 	h->reqs = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, req_free);
-	g_queue_init(&h->assembling);
+	h->assembling = g_hash_table_new(g_int64_hash, g_int64_equal);
+	h->unarmed = g_ptr_array_new();
 	h->jobs = g_array_new(FALSE, FALSE, sizeof(struct job));
 	h->ops_q = g_array_new(FALSE, FALSE, sizeof(struct host_op));
 	h->op_ranges = g_array_new(FALSE, FALSE, sizeof(struct proto_range));
@@ -1638,7 +1669,8 @@ void host_free(struct host *h)
 		g_array_unref(h->links[p].chain_reqs);
 		g_array_unref(h->links[p].broken);
 	}
-	g_queue_clear(&h->assembling);
+	g_hash_table_destroy(h->assembling);
+	g_ptr_array_unref(h->unarmed);
 	g_hash_table_destroy(h->rexts);
 	g_hash_table_destroy(h->reqs);
 	g_array_unref(h->jobs);
