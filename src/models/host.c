@@ -24,27 +24,29 @@ struct piece {
 
 struct hreq;
 
-/* A region extent: one piece per position. */
+/* A region extent: one piece per position.  What most events touch comes
+ * first, in one cache line: an event finds the host's memory cold. */
 struct rext {
 	uint64_t id;
 	struct hreq *req;
-	uint8_t tag[PROTO_TAG_SIZE];
 	enum host_extent_state state;
 	bool stale;		/* forced away, kept (HOST_FORCED_IGNORE) */
 	bool deferred;		/* release it once not in use */
 	bool ever_online;
 	bool assembling;	/* in host.assembling */
-	uint64_t offset, len;	/* of each piece in its decoder */
-	uint64_t hpa, hpa_len;
+	unsigned npresent;
+	uint64_t timer;		/* assembly timeout */
 	uint64_t in_use;
+	uint64_t hpa_len;
+	uint64_t offset, len;	/* of each piece in its decoder */
+	uint64_t hpa;
+	uint8_t tag[PROTO_TAG_SIZE];
 	GArray *lost;		/* struct extent_range: HPA offsets (from HPA)
 				 * already counted lost, sorted, disjoint;
 				 * NULL: none */
-	unsigned npresent;
-	struct piece pieces[INTERLEAVE_MAX_WAYS];
-	uint64_t timer;		/* assembly timeout */
 	/* the region extents assembling at the same offset, oldest first */
 	struct rext *same_offset_prev, *same_offset_next;
+	struct piece pieces[INTERLEAVE_MAX_WAYS];
 };
 
 /* What the host knows of one FM request (by the pass-through id). */
@@ -134,16 +136,26 @@ struct resp_item {
 	struct proto_extent ext;
 };
 
+/* The interrupt thread's state first, the configuration and the links
+ * (large, mostly cold) last: an event finds the host's memory cold, and
+ * the fewer lines it touches the better. */
 struct host {
 	struct sim *k;
 	unsigned id;
-	struct host_config cfg;
+	bool busy;
+	bool job_active;
+	bool destroyed;
+	struct host_op inflight;
+	GArray *ops_q;		/* struct host_op, FIFO from ops_head */
+	guint ops_head;
+	guint jobs_head;
+	GArray *op_ranges;	/* struct proto_range */
+	GArray *jobs;		/* struct job, FIFO from jobs_head */
+	struct job job;
 	const struct host_policy_ops *ops;
 	void *policy_data;
 	struct interleave_set *set;
 	uint64_t region_size;
-	bool destroyed;
-	struct host_link links[INTERLEAVE_MAX_WAYS];
 	bool tenant_connected;
 	struct host_tenant_port tenant;
 	host_observer_fn observer;
@@ -155,16 +167,6 @@ struct host {
 	GHashTable *assembling;
 	GPtrArray *unarmed;	/* struct rext *, assembling, no timer yet */
 	uint64_t next_rext;
-	/* the interrupt thread */
-	GArray *jobs;		/* struct job, FIFO from jobs_head */
-	guint jobs_head;
-	struct job job;
-	bool job_active;
-	GArray *ops_q;		/* struct host_op, FIFO from ops_head */
-	guint ops_head;
-	GArray *op_ranges;	/* struct proto_range */
-	bool busy;
-	struct host_op inflight;
 	GArray *incoming;	/* struct proto_record of the command in flight */
 	GArray *incoming_regions;	/* struct proto_region */
 	GArray *batch;		/* struct proto_record being handled */
@@ -176,6 +178,8 @@ struct host {
 	GArray *accept;		/* bool, scratch for decide_chain */
 	GPtrArray *victims;	/* struct rext *, scratch */
 	struct host_stats stats;
+	struct host_config cfg;
+	struct host_link links[INTERLEAVE_MAX_WAYS];
 };
 
 G_DEFINE_QUARK(dcdsim-host-error-quark, host_error)
