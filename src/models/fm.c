@@ -17,6 +17,10 @@ struct fm_device {
 	struct extent_map *shadow[DCD_REGIONS_MAX];
 	GPtrArray *sets;	/* struct fm_set *: the interleave sets it is in */
 	GQueue queue;		/* struct fm_cmd *: the head is in flight when busy */
+	/* The open parts of release requests on this device, in request
+	 * order: what its 05h records are counted against (links of
+	 * struct fm_part.waiting, whose data is the request). */
+	GQueue releasing;
 	bool busy;
 };
 
@@ -53,6 +57,7 @@ struct fm_part {
 	bool closed;		/* answered, released or failed */
 	enum proto_rc rc;	/* the refusal that closed it */
 	enum proto_cause cause;
+	GList waiting;		/* release: in dev->releasing while data is set */
 };
 
 struct fm_request {
@@ -90,7 +95,6 @@ struct fm {
 	GHashTable *hosts;	/* id -> struct fm_host */
 	GPtrArray *sets;	/* struct fm_set *, owned */
 	GHashTable *requests;	/* id -> struct fm_request */
-	GQueue releases;	/* active release requests */
 	fm_observer_fn observer;
 	void *observer_data;
 	struct fm_stats stats;
@@ -215,7 +219,6 @@ struct fm *fm_new(struct sim *k, const struct fm_config *cfg, GError **error)
 	fm->hosts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	fm->sets = g_ptr_array_new_with_free_func(set_free);
 	fm->requests = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, request_free);
-	g_queue_init(&fm->releases);
 	fm->alloc = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
 	return fm;
 }
@@ -224,7 +227,6 @@ void fm_free(struct fm *fm)
 {
 	if (!fm)
 		return;
-	g_queue_clear(&fm->releases);
 	g_hash_table_destroy(fm->requests);
 	g_hash_table_destroy(fm->devices);
 	g_hash_table_destroy(fm->hosts);
@@ -257,6 +259,7 @@ bool fm_add_device(struct fm *fm, unsigned device, const struct dcd_config *cfg,
 	dev->port = *port;
 	dev->sets = g_ptr_array_new();
 	g_queue_init(&dev->queue);
+	g_queue_init(&dev->releasing);
 	for (unsigned i = 0; i < cfg->nregions; i++)
 		dev->shadow[i] = extent_map_new(cfg->regions[i].base, cfg->regions[i].len,
 						cfg->regions[i].block_size);
@@ -282,6 +285,17 @@ void fm_device_port(struct fm *fm, unsigned device, struct proto_fm_port *out)
 
 /* ---- interleave sets: the free-space intersection --------------------- */
 
+/* Marks [LO, HI), whole blocks of MAP, used. */
+static void isect_set_used(struct extent_map *map, uint64_t lo, uint64_t hi)
+{
+	struct extent_attr used;
+	enum extent_map_status st;
+
+	extent_attr_init(&used, EXTENT_ACCEPTED);
+	st = extent_map_set(map, lo, hi - lo, &used);
+	g_assert(st == EXTENT_MAP_OK);
+}
+
 /* Marks [START, START + LEN) of MAP used, widened to whole blocks of the
  * map (a device whose block size Set DC Region Config made finer than the
  * first device's); nothing to do when one used entry already covers it. */
@@ -290,15 +304,11 @@ static void isect_mark_used(struct extent_map *map, uint64_t start, uint64_t len
 	uint64_t mask = extent_map_get_block_size(map) - 1;
 	uint64_t lo = start & ~mask, hi = (start + len + mask) & ~mask;
 	struct extent_entry e;
-	struct extent_attr used;
-	enum extent_map_status st;
 
 	if (extent_map_lookup(map, lo, &e) && e.attr.state != EXTENT_FREE &&
 	    e.start + e.len >= hi)
 		return;
-	extent_attr_init(&used, EXTENT_ACCEPTED);
-	st = extent_map_set(map, lo, hi - lo, &used);
-	g_assert(st == EXTENT_MAP_OK);
+	isect_set_used(map, lo, hi);
 }
 
 struct isect_walk {
@@ -345,8 +355,10 @@ static void set_rebuild(struct fm_set *set, unsigned region)
  * stays used: a sweep that, at each position, looks the entry up in every
  * device's shadow and skips a used one whole or frees the run free on all
  * (runs end on the map's blocks: a finer device's partly used block stays
- * used). */
-static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uint64_t hi)
+ * used).  KNOWN_FREE, if not NULL, is a device whose shadow is free over
+ * all of [LO, HI): its lookups could neither skip nor end a run. */
+static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uint64_t hi,
+			   const struct fm_device *known_free)
 {
 	struct extent_map *map = set->free[region];
 	uint64_t base = extent_map_get_base(map);
@@ -362,6 +374,8 @@ static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uin
 			struct extent_entry e;
 			uint64_t end;
 
+			if (set->devices[p] == known_free)
+				continue;
 			extent_map_lookup(set->devices[p]->shadow[region], pos - base + from, &e);
 			end = e.start + e.len - from + base;
 			if (e.attr.state != EXTENT_FREE)
@@ -382,7 +396,8 @@ static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uin
 
 /* DEV's shadow of REGION changed over [START, START + LEN): to USED (used
  * on one device is used in the intersection), or to free (the other
- * devices' shadows decide). */
+ * devices' shadows decide; DEV's own is free over the range, which tells
+ * nothing more when the range is whole blocks of the map). */
 static void set_update(struct fm_set *set, const struct fm_device *dev, unsigned region,
 		       uint64_t start, uint64_t len, bool used)
 {
@@ -393,7 +408,8 @@ static void set_update(struct fm_set *set, const struct fm_device *dev, unsigned
 	if (used)
 		isect_mark_used(map, at, len);
 	else
-		set_free_range(set, region, at & ~mask, (at + len + mask) & ~mask);
+		set_free_range(set, region, at & ~mask, (at + len + mask) & ~mask,
+			       (at | len) & mask ? NULL : dev);
 }
 
 /* The set of DEVICES in this order, made (and its intersections computed)
@@ -596,6 +612,21 @@ static struct fm_request *request_new(struct fm *fm, uint64_t id, enum fm_reques
 	return req;
 }
 
+/* PART of a release no longer counts what its device returns. */
+static void release_part_unwait(struct fm_part *part)
+{
+	if (!part->waiting.data)
+		return;
+	g_queue_unlink(&part->dev->releasing, &part->waiting);
+	part->waiting.data = NULL;
+}
+
+static void release_part_close(struct fm_part *part)
+{
+	part->closed = true;
+	release_part_unwait(part);
+}
+
 static void request_finish(struct fm_request *req, enum fm_outcome outcome)
 {
 	struct fm *fm = req->fm;
@@ -605,8 +636,8 @@ static void request_finish(struct fm_request *req, enum fm_outcome outcome)
 	req->report.t_done = sim_now(fm->k);
 	sim_cancel(fm->k, req->timer);
 	req->timer = SIM_HANDLE_NONE;
-	if (req->report.kind == FM_REQUEST_RELEASE)
-		g_queue_remove(&fm->releases, req);
+	for (unsigned p = 0; p < req->nparts; p++)
+		release_part_unwait(&req->parts[p]);
 	fm->stats.active--;
 	fm->stats.outcomes[outcome]++;
 	if (outcome == FM_OUTCOME_BLOCKED)
@@ -721,19 +752,30 @@ static int region_of(const struct fm_device *dev, uint64_t dpa)
 	return -1;
 }
 
+/* Gives [START, START + LEN) of DEV's shadow ATTR and brings the
+ * intersections of DEV's sets, except UP_TO_DATE (NULL: none), in step.
+ * They change only where the device's free space does: a change between
+ * used states (pending to accepted) or freeing free space leaves them be,
+ * which the shadow's free byte count tells at no cost. */
 static void shadow_set(struct fm_device *dev, uint64_t start, uint64_t len,
-		       const struct extent_attr *attr)
+		       const struct extent_attr *attr, const struct fm_set *up_to_date)
 {
 	int r = region_of(dev, start);
+	uint64_t was_free = r < 0 ? 0 : extent_map_get_bytes(dev->shadow[r], EXTENT_FREE);
 
 	if (r < 0 || extent_map_set(dev->shadow[r], start, len, attr) != EXTENT_MAP_OK) {
 		sim_fail(dev->fm->k, "fm: device %u reported [%#" PRIx64 ", +%#" PRIx64
 			 ") outside its regions", dev->id, start, len);
 		return;
 	}
-	for (guint i = 0; i < dev->sets->len; i++)
-		set_update(g_ptr_array_index(dev->sets, i), dev, (unsigned)r, start, len,
-			   attr->state != EXTENT_FREE);
+	if (extent_map_get_bytes(dev->shadow[r], EXTENT_FREE) == was_free)
+		return;
+	for (guint i = 0; i < dev->sets->len; i++) {
+		struct fm_set *set = g_ptr_array_index(dev->sets, i);
+
+		if (set != up_to_date)
+			set_update(set, dev, (unsigned)r, start, len, attr->state != EXTENT_FREE);
+	}
 }
 
 struct shadow_walk {
@@ -794,7 +836,7 @@ static void shadow_release_pending(struct fm_request *req, struct fm_part *part)
 	for (guint i = 0; i < w.out->len; i++) {
 		const struct extent_range *r = range_at(w.out, i);
 
-		shadow_set(part->dev, r->start, r->len, &free_attr);
+		shadow_set(part->dev, r->start, r->len, &free_attr, NULL);
 	}
 }
 
@@ -825,7 +867,9 @@ static enum proto_cause alloc_cause(enum extent_map_status st)
  * the device's shadow, with more in SET's intersection of the shadows, so
  * that every part sits at the same region offset.  The intersection map
  * keeps no next-fit history: its cursor starts at the region base for
- * every add, as a map built for the add would. */
+ * every add, as a map built for the add would.  What it chose is free in
+ * the intersection: marking it used there at once spares each device's
+ * shadow change a look at it. */
 static enum proto_cause add_choose(struct fm_request *req, struct fm_set *set, uint64_t part_size,
 				   bool contiguous)
 {
@@ -844,7 +888,7 @@ static enum proto_cause add_choose(struct fm_request *req, struct fm_set *set, u
 		if (c->profile == DCD_PROFILE_SPEC)
 			max = MIN(max, c->log_capacity);
 	}
-	if (req->nparts > 1) {
+	if (set) {
 		map = set->free[req->region];
 		extent_map_set_cursor(map, r0->base);
 	}
@@ -854,6 +898,11 @@ static enum proto_cause add_choose(struct fm_request *req, struct fm_set *set, u
 	st = extent_map_alloc(map, fm->cfg.alloc_policy, part_size, max, random, fm->alloc);
 	if (st != EXTENT_MAP_OK)
 		return alloc_cause(st);
+	for (guint i = 0; set && i < fm->alloc->len; i++) {
+		const struct extent_range *r = range_at(fm->alloc, i);
+
+		isect_set_used(map, r->start, r->start + r->len);
+	}
 	for (unsigned p = 0; p < req->nparts; p++) {
 		struct fm_part *part = &req->parts[p];
 		uint64_t base = part->dev->cfg.regions[req->region].base;
@@ -869,7 +918,7 @@ static enum proto_cause add_choose(struct fm_request *req, struct fm_set *set, u
 
 			r.start = r.start - r0->base + base;
 			g_array_append_val(part->ranges, r);
-			shadow_set(part->dev, r.start, r.len, &attr);
+			shadow_set(part->dev, r.start, r.len, &attr, set);
 		}
 	}
 	return PROTO_CAUSE_NONE;
@@ -1015,7 +1064,7 @@ static void add_record(struct fm_device *dev, const struct proto_record *rec)
 		attr.group = req->id;
 		memcpy(attr.tag, rec->extent.tag, PROTO_TAG_SIZE);
 		attr.seq = rec->extent.seq;
-		shadow_set(dev, r.start, r.len, &attr);
+		shadow_set(dev, r.start, r.len, &attr, NULL);
 		part->bytes += r.len;
 		req->report.bytes += r.len;
 		if (!part->prescribed)
@@ -1276,7 +1325,6 @@ static void on_release(struct sim *k, void *target, const void *payload)
 		return;
 	req->host = r->host;
 	req->report.host = r->host;
-	g_queue_push_tail(&fm->releases, req);
 	h = g_hash_table_lookup(fm->hosts, GUINT_TO_POINTER((unsigned)r->host));
 	if (!h) {
 		request_fail(req, PROTO_RC_INVALID_INPUT);
@@ -1306,6 +1354,10 @@ static void on_release(struct sim *k, void *target, const void *payload)
 
 		req->report.size += ranges_bytes(part->ranges);
 		part->closed = part->ranges->len == 0;
+		if (!part->closed) {
+			part->waiting.data = req;
+			g_queue_push_tail_link(&part->dev->releasing, &part->waiting);
+		}
 	}
 	if (req->report.size == 0) {
 		/* nothing the FM knows of is assigned there */
@@ -1332,7 +1384,7 @@ static void release_done(struct fm_request *req, struct fm_part *part, enum prot
 	if (rc == PROTO_RC_RETRY_REQUIRED || part->closed)
 		return;
 	part->rc = rc;
-	part->closed = true;
+	release_part_close(part);
 	release_check(req);
 }
 
@@ -1340,25 +1392,24 @@ static void release_done(struct fm_request *req, struct fm_part *part, enum prot
  * on that device that waited for it counts it. */
 static void released_record(struct fm_device *dev, const struct proto_record *rec)
 {
-	struct fm *fm = dev->fm;
 	struct extent_attr free_attr;
 	GList *next;
 
 	extent_attr_init(&free_attr, EXTENT_FREE);
-	shadow_set(dev, rec->extent.start, rec->extent.len, &free_attr);
-	for (GList *l = fm->releases.head; l; l = next) {
+	shadow_set(dev, rec->extent.start, rec->extent.len, &free_attr, NULL);
+	for (GList *l = dev->releasing.head; l; l = next) {
 		struct fm_request *req = l->data;
 		struct fm_part *part = part_of(req, dev);
 		uint64_t cut;
 
 		next = l->next;		/* release_check may unlink L */
-		if (req->host != rec->host || !part || part->closed)
+		if (req->host != rec->host)
 			continue;
 		cut = ranges_cut(part->ranges, rec->extent.start, rec->extent.len);
 		part->bytes += cut;
 		req->report.bytes += cut;
 		if (cut && part->ranges->len == 0) {
-			part->closed = true;
+			release_part_close(part);
 			release_check(req);
 		}
 	}
