@@ -52,6 +52,8 @@ struct fm_part {
 				 * to be released */
 	uint64_t bytes;		/* accepted or released */
 	bool prescribed;	/* add: the FM chose the DPA */
+	uint64_t unanswered;	/* add, prescribed: offered bytes no 04h record
+				 * has turned from pending to accepted yet */
 	bool tag_based;		/* release: first command by tag */
 	bool started;		/* a command of this part succeeded */
 	bool closed;		/* answered, released or failed */
@@ -757,6 +759,14 @@ static int region_of(const struct fm_device *dev, uint64_t dpa)
  * They change only where the device's free space does: a change between
  * used states (pending to accepted) or freeing free space leaves them be,
  * which the shadow's free byte count tells at no cost. */
+/* DEV's shadow of the region holding DPA; NULL outside its regions. */
+static struct extent_map *shadow_of(const struct fm_device *dev, uint64_t dpa)
+{
+	int r = region_of(dev, dpa);
+
+	return r < 0 ? NULL : dev->shadow[r];
+}
+
 static void shadow_set(struct fm_device *dev, uint64_t start, uint64_t len,
 		       const struct extent_attr *attr, const struct fm_set *up_to_date)
 {
@@ -816,7 +826,8 @@ static void shadow_collect(struct fm_device *dev, unsigned region, uint64_t star
 }
 
 /* An unanswered or refused offer: the DPA the FM reserved for it is free
- * again, unless a record has told otherwise meanwhile. */
+ * again, unless a record has told otherwise meanwhile.  Nothing to look
+ * for once records have taken the whole offer from pending. */
 static void shadow_release_pending(struct fm_request *req, struct fm_part *part)
 {
 	struct shadow_walk w = {
@@ -824,7 +835,7 @@ static void shadow_release_pending(struct fm_request *req, struct fm_part *part)
 	};
 	struct extent_attr free_attr;
 
-	if (!part->prescribed)
+	if (!part->prescribed || !part->unanswered)
 		return;
 	g_array_set_size(w.out, 0);
 	for (guint i = 0; i < part->ranges->len; i++) {
@@ -838,6 +849,18 @@ static void shadow_release_pending(struct fm_request *req, struct fm_part *part)
 
 		shadow_set(part->dev, r->start, r->len, &free_attr, NULL);
 	}
+}
+
+/* True when R lies inside one range of RANGES. */
+static bool ranges_hold(const GArray *ranges, const struct extent_range *r)
+{
+	for (guint i = 0; i < ranges->len; i++) {
+		const struct extent_range *x = range_at(ranges, i);
+
+		if (r->start >= x->start && r->start + r->len <= x->start + x->len)
+			return true;
+	}
+	return false;
 }
 
 static bool parts_all(const struct fm_request *req, bool closed)
@@ -917,6 +940,7 @@ static enum proto_cause add_choose(struct fm_request *req, struct fm_set *set, u
 			struct extent_range r = *range_at(fm->alloc, i);
 
 			r.start = r.start - r0->base + base;
+			part->unanswered += r.len;
 			g_array_append_val(part->ranges, r);
 			shadow_set(part->dev, r.start, r.len, &attr, set);
 		}
@@ -1058,6 +1082,8 @@ static void add_record(struct fm_device *dev, const struct proto_record *rec)
 	if (rec->extent.len) {
 		struct extent_attr attr;
 		struct extent_range r = { rec->extent.start, rec->extent.len };
+		struct extent_map *shadow = shadow_of(dev, r.start);
+		uint64_t was_pending = shadow ? extent_map_get_bytes(shadow, EXTENT_PENDING) : 0;
 
 		extent_attr_init(&attr, EXTENT_ACCEPTED);
 		attr.host = rec->host;
@@ -1065,6 +1091,12 @@ static void add_record(struct fm_device *dev, const struct proto_record *rec)
 		memcpy(attr.tag, rec->extent.tag, PROTO_TAG_SIZE);
 		attr.seq = rec->extent.seq;
 		shadow_set(dev, r.start, r.len, &attr, NULL);
+		/* the pending bytes this took, all of the offer's when it lies
+		 * inside the offer */
+		if (shadow && part->prescribed && ranges_hold(part->ranges, &r))
+			part->unanswered -= MIN(part->unanswered,
+						was_pending - extent_map_get_bytes(shadow,
+										   EXTENT_PENDING));
 		part->bytes += r.len;
 		req->report.bytes += r.len;
 		if (!part->prescribed)
