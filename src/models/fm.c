@@ -357,10 +357,13 @@ static void set_rebuild(struct fm_set *set, unsigned region)
  * stays used: a sweep that, at each position, looks the entry up in every
  * device's shadow and skips a used one whole or frees the run free on all
  * (runs end on the map's blocks: a finer device's partly used block stays
- * used).  KNOWN_FREE, if not NULL, is a device whose shadow is free over
- * all of [LO, HI): its lookups could neither skip nor end a run. */
+ * used).  The lookups start after device FREED, whose change it is: the
+ * devices of a set tend to return the same DPA one after the other in set
+ * order, so the next one is the likeliest to be still using it.  FREED is
+ * left out when its shadow is known free over all of [LO, HI): its
+ * lookups could neither skip nor end a run. */
 static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uint64_t hi,
-			   const struct fm_device *known_free)
+			   unsigned freed, bool freed_known)
 {
 	struct extent_map *map = set->free[region];
 	uint64_t base = extent_map_get_base(map);
@@ -371,14 +374,13 @@ static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uin
 	for (uint64_t pos = lo; pos < hi;) {
 		uint64_t run = hi, skip = 0;
 
-		for (unsigned p = 0; p < set->ways && !skip; p++) {
-			uint64_t from = set->devices[p]->cfg.regions[region].base;
+		for (unsigned i = 1; i < set->ways + !freed_known && !skip; i++) {
+			const struct fm_device *dev = set->devices[(freed + i) % set->ways];
+			uint64_t from = dev->cfg.regions[region].base;
 			struct extent_entry e;
 			uint64_t end;
 
-			if (set->devices[p] == known_free)
-				continue;
-			extent_map_lookup(set->devices[p]->shadow[region], pos - base + from, &e);
+			extent_map_lookup(dev->shadow[region], pos - base + from, &e);
 			end = e.start + e.len - from + base;
 			if (e.attr.state != EXTENT_FREE)
 				skip = (end + bs - 1) & ~(bs - 1);
@@ -406,12 +408,16 @@ static void set_update(struct fm_set *set, const struct fm_device *dev, unsigned
 	struct extent_map *map = set->free[region];
 	uint64_t at = start - dev->cfg.regions[region].base + extent_map_get_base(map);
 	uint64_t mask = extent_map_get_block_size(map) - 1;
+	unsigned p = 0;
 
-	if (used)
+	if (used) {
 		isect_mark_used(map, at, len);
-	else
-		set_free_range(set, region, at & ~mask, (at + len + mask) & ~mask,
-			       (at | len) & mask ? NULL : dev);
+		return;
+	}
+	while (set->devices[p] != dev)
+		p++;
+	set_free_range(set, region, at & ~mask, (at + len + mask) & ~mask, p,
+		       !((at | len) & mask));
 }
 
 /* The set of DEVICES in this order, made (and its intersections computed)
