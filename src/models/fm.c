@@ -3,7 +3,9 @@
  * 04h/05h records move each request on and keep the FM's shadow maps in
  * step.  A request stays allocated while commands of it are queued or
  * waiting to be retried, and an add that got capacity stays as a grant
- * until a release by its id has finished. */
+ * until a release by its id has finished.  Freed requests and commands are
+ * kept, with their arrays, for the next ones: no allocation per request
+ * once the run has warmed up. */
 #include "models/fm.h"
 
 #include <inttypes.h>
@@ -101,6 +103,8 @@ struct fm {
 	void *observer_data;
 	struct fm_stats stats;
 	GArray *alloc;		/* struct extent_range, scratch */
+	GPtrArray *spare_requests;	/* struct fm_request *, owned, arrays kept */
+	GPtrArray *spare_cmds;		/* struct fm_cmd *, owned, extents kept */
 };
 
 G_DEFINE_QUARK(dcdsim-fm-error-quark, fm_error)
@@ -179,11 +183,23 @@ static void request_free(gpointer data)
 {
 	struct fm_request *req = data;
 
-	for (unsigned p = 0; p < req->nparts; p++)
+	for (unsigned p = 0; p < FM_WAYS_MAX; p++)
 		if (req->parts[p].ranges)
 			g_array_unref(req->parts[p].ranges);
 	g_ptr_array_unref(req->cmds);
 	g_free(req);
+}
+
+/* The requests table lets go of REQ: it and its commands become spares. */
+static void request_recycle(gpointer data)
+{
+	struct fm_request *req = data;
+	struct fm *fm = req->fm;
+
+	for (guint i = 0; i < req->cmds->len; i++)
+		g_ptr_array_add(fm->spare_cmds, g_ptr_array_index(req->cmds, i));
+	g_ptr_array_set_size(req->cmds, 0);
+	g_ptr_array_add(fm->spare_requests, req);
 }
 
 static void set_free(gpointer data)
@@ -220,8 +236,10 @@ struct fm *fm_new(struct sim *k, const struct fm_config *cfg, GError **error)
 	fm->devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, device_free);
 	fm->hosts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	fm->sets = g_ptr_array_new_with_free_func(set_free);
-	fm->requests = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, request_free);
+	fm->requests = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, request_recycle);
 	fm->alloc = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
+	fm->spare_requests = g_ptr_array_new_with_free_func(request_free);
+	fm->spare_cmds = g_ptr_array_new_with_free_func(cmd_free);
 	return fm;
 }
 
@@ -230,6 +248,8 @@ void fm_free(struct fm *fm)
 	if (!fm)
 		return;
 	g_hash_table_destroy(fm->requests);
+	g_ptr_array_unref(fm->spare_requests);
+	g_ptr_array_unref(fm->spare_cmds);
 	g_hash_table_destroy(fm->devices);
 	g_hash_table_destroy(fm->hosts);
 	g_ptr_array_unref(fm->sets);
@@ -599,6 +619,41 @@ static void request_maybe_free(struct fm_request *req)
 		g_hash_table_remove(req->fm->requests, &req->id);
 }
 
+/* A zeroed request, a spare if there is one: its command list and part
+ * range arrays are kept, empty. */
+static struct fm_request *request_alloc(struct fm *fm)
+{
+	struct fm_request *req;
+	GArray *ranges[FM_WAYS_MAX];
+	GPtrArray *cmds;
+
+	if (!fm->spare_requests->len) {
+		req = g_new0(struct fm_request, 1);
+		req->cmds = g_ptr_array_new();
+		return req;
+	}
+	req = g_ptr_array_steal_index_fast(fm->spare_requests, fm->spare_requests->len - 1);
+	cmds = req->cmds;
+	for (unsigned p = 0; p < FM_WAYS_MAX; p++)
+		ranges[p] = req->parts[p].ranges;
+	memset(req, 0, sizeof(*req));
+	req->cmds = cmds;
+	for (unsigned p = 0; p < FM_WAYS_MAX; p++) {
+		req->parts[p].ranges = ranges[p];
+		if (ranges[p])
+			g_array_set_size(ranges[p], 0);
+	}
+	return req;
+}
+
+/* PART's range array, made the first time (a new request's are empty). */
+static GArray *part_ranges(struct fm_part *part)
+{
+	if (!part->ranges)
+		part->ranges = g_array_sized_new(FALSE, FALSE, sizeof(struct extent_range), 8);
+	return part->ranges;
+}
+
 static struct fm_request *request_new(struct fm *fm, uint64_t id, enum fm_request_kind kind)
 {
 	struct fm_request *req;
@@ -607,10 +662,9 @@ static struct fm_request *request_new(struct fm *fm, uint64_t id, enum fm_reques
 		sim_fail(fm->k, "fm: request id %" PRIu64 " is %s", id, id ? "reused" : "zero");
 		return NULL;
 	}
-	req = g_new0(struct fm_request, 1);
+	req = request_alloc(fm);
 	req->fm = fm;
 	req->id = id;
-	req->cmds = g_ptr_array_new_with_free_func(cmd_free);
 	req->report.id = id;
 	req->report.kind = kind;
 	req->report.t_arrival = sim_now(fm->k);
@@ -669,8 +723,20 @@ static void request_block(struct fm_request *req, enum proto_cause cause)
 
 static struct fm_cmd *cmd_new(struct fm_request *req, unsigned part, enum proto_opcode op)
 {
-	struct fm_cmd *cmd = g_new0(struct fm_cmd, 1);
+	GPtrArray *spares = req->fm->spare_cmds;
+	struct fm_cmd *cmd;
+	GArray *extents;
 
+	if (spares->len) {
+		cmd = g_ptr_array_steal_index_fast(spares, spares->len - 1);
+		extents = cmd->extents;
+		memset(cmd, 0, sizeof(*cmd));
+		cmd->extents = extents;
+		if (extents)
+			g_array_set_size(extents, 0);
+	} else {
+		cmd = g_new0(struct fm_cmd, 1);
+	}
 	cmd->req = req;
 	cmd->part = part;
 	cmd->cmd.opcode = (uint16_t)op;
@@ -1007,7 +1073,7 @@ static void on_add(struct sim *k, void *target, const void *payload)
 	req->nparts = h->ways;
 	for (unsigned p = 0; p < h->ways; p++) {
 		req->parts[p].dev = h->devices[p];
-		req->parts[p].ranges = g_array_sized_new(FALSE, FALSE, sizeof(struct extent_range), 8);
+		part_ranges(&req->parts[p]);
 		prescribe = prescribe || h->devices[p]->cfg.profile == DCD_PROFILE_QEMU;
 	}
 	if (prescribe) {
@@ -1284,7 +1350,7 @@ static enum proto_rc release_by_add(struct fm_request *req, const struct fm_rele
 	for (unsigned p = 0; p < src->nparts; p++) {
 		struct fm_part *from = &src->parts[p];
 		struct shadow_walk w = {
-			.out = g_array_sized_new(FALSE, FALSE, sizeof(struct extent_range), 8),
+			.out = part_ranges(&req->parts[p]),
 			.host = (int)r->host,
 			.group = src->id,
 			.accepted = true,
@@ -1297,7 +1363,6 @@ static enum proto_rc release_by_add(struct fm_request *req, const struct fm_rele
 			shadow_collect(from->dev, src->region, x->start, x->len, &w);
 		}
 		req->parts[p].dev = from->dev;
-		req->parts[p].ranges = w.out;
 	}
 	return PROTO_RC_SUCCESS;
 }
@@ -1313,20 +1378,17 @@ static enum proto_rc release_by_tag(struct fm_request *req, const struct fm_rele
 	for (unsigned p = 0; p < h->ways; p++) {
 		struct fm_device *dev = h->devices[p];
 		struct shadow_walk w = {
-			.out = g_array_sized_new(FALSE, FALSE, sizeof(struct extent_range), 8),
+			.out = part_ranges(&req->parts[p]),
 			.host = (int)r->host,
 			.tag = r->tag,
 			.accepted = true,
 			.pending = r->forced,
 		};
 
-		if (r->region >= dev->cfg.nregions) {
-			g_array_unref(w.out);
+		if (r->region >= dev->cfg.nregions)
 			return PROTO_RC_INVALID_INPUT;
-		}
 		shadow_collect(dev, r->region, 0, UINT64_MAX, &w);
 		req->parts[p].dev = dev;
-		req->parts[p].ranges = w.out;
 		req->parts[p].tag_based = dev->cfg.profile == DCD_PROFILE_SPEC && w.out->len;
 	}
 	return PROTO_RC_SUCCESS;
@@ -1345,8 +1407,7 @@ static enum proto_rc release_by_range(struct fm_request *req, const struct fm_re
 		return PROTO_RC_INVALID_INPUT;
 	req->nparts = 1;
 	req->parts[0].dev = dev;
-	req->parts[0].ranges = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
-	g_array_append_val(req->parts[0].ranges, x);
+	g_array_append_val(part_ranges(&req->parts[0]), x);
 	return PROTO_RC_SUCCESS;
 }
 
