@@ -31,8 +31,8 @@ struct fm_device {
  * intersection of their shadows' free space: a map of the first device's
  * region geometry whose free entries are exactly the region offsets free
  * on every device (non-free entries merely mark the rest, their partition
- * means nothing).  Every shadow change updates it (shadow_set), so an
- * N-way prescription is one extent_map_alloc in it. */
+ * means nothing).  Every change of a shadow's free space updates it
+ * (shadow_set), so an N-way prescription is one extent_map_alloc in it. */
 struct fm_set {
 	unsigned ways;
 	struct fm_device *devices[FM_WAYS_MAX];
@@ -826,11 +826,6 @@ static int region_of(const struct fm_device *dev, uint64_t dpa)
 	return -1;
 }
 
-/* Gives [START, START + LEN) of DEV's shadow ATTR and brings the
- * intersections of DEV's sets, except UP_TO_DATE (NULL: none), in step.
- * They change only where the device's free space does: a change between
- * used states (pending to accepted) or freeing free space leaves them be,
- * which the shadow's free byte count tells at no cost. */
 /* DEV's shadow of the region holding DPA; NULL outside its regions. */
 static struct extent_map *shadow_of(const struct fm_device *dev, uint64_t dpa)
 {
@@ -839,6 +834,11 @@ static struct extent_map *shadow_of(const struct fm_device *dev, uint64_t dpa)
 	return r < 0 ? NULL : dev->shadow[r];
 }
 
+/* Gives [START, START + LEN) of DEV's shadow ATTR and brings the
+ * intersections of DEV's sets, except UP_TO_DATE (NULL: none), in step.
+ * They change only where the device's free space does: a change between
+ * used states (pending to accepted) or freeing free space leaves them be,
+ * which the shadow's free byte count tells at no cost. */
 static void shadow_set(struct fm_device *dev, uint64_t start, uint64_t len,
 		       const struct extent_attr *attr, const struct fm_set *up_to_date)
 {
