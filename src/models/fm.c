@@ -3,7 +3,9 @@
  * 04h/05h records move each request on and keep the FM's shadow maps in
  * step.  A request stays allocated while commands of it are queued or
  * waiting to be retried, and an add that got capacity stays as a grant
- * until a release by its id has finished. */
+ * until a release by its id has finished.  Freed requests and commands are
+ * kept, with their arrays, for the next ones: no allocation per request
+ * once the run has warmed up. */
 #include "models/fm.h"
 
 #include <inttypes.h>
@@ -17,6 +19,10 @@ struct fm_device {
 	struct extent_map *shadow[DCD_REGIONS_MAX];
 	GPtrArray *sets;	/* struct fm_set *: the interleave sets it is in */
 	GQueue queue;		/* struct fm_cmd *: the head is in flight when busy */
+	/* The open parts of release requests on this device, in request
+	 * order: what its 05h records are counted against (links of
+	 * struct fm_part.waiting, whose data is the request). */
+	GQueue releasing;
 	bool busy;
 };
 
@@ -25,8 +31,8 @@ struct fm_device {
  * intersection of their shadows' free space: a map of the first device's
  * region geometry whose free entries are exactly the region offsets free
  * on every device (non-free entries merely mark the rest, their partition
- * means nothing).  Every shadow change updates it (shadow_set), so an
- * N-way prescription is one extent_map_alloc in it. */
+ * means nothing).  Every change of a shadow's free space updates it
+ * (shadow_set), so an N-way prescription is one extent_map_alloc in it. */
 struct fm_set {
 	unsigned ways;
 	struct fm_device *devices[FM_WAYS_MAX];
@@ -48,11 +54,14 @@ struct fm_part {
 				 * to be released */
 	uint64_t bytes;		/* accepted or released */
 	bool prescribed;	/* add: the FM chose the DPA */
+	uint64_t unanswered;	/* add, prescribed: offered bytes no 04h record
+				 * has turned from pending to accepted yet */
 	bool tag_based;		/* release: first command by tag */
 	bool started;		/* a command of this part succeeded */
 	bool closed;		/* answered, released or failed */
 	enum proto_rc rc;	/* the refusal that closed it */
 	enum proto_cause cause;
+	GList waiting;		/* release: in dev->releasing while data is set */
 };
 
 struct fm_request {
@@ -90,11 +99,12 @@ struct fm {
 	GHashTable *hosts;	/* id -> struct fm_host */
 	GPtrArray *sets;	/* struct fm_set *, owned */
 	GHashTable *requests;	/* id -> struct fm_request */
-	GQueue releases;	/* active release requests */
 	fm_observer_fn observer;
 	void *observer_data;
 	struct fm_stats stats;
 	GArray *alloc;		/* struct extent_range, scratch */
+	GPtrArray *spare_requests;	/* struct fm_request *, owned, arrays kept */
+	GPtrArray *spare_cmds;		/* struct fm_cmd *, owned, extents kept */
 };
 
 G_DEFINE_QUARK(dcdsim-fm-error-quark, fm_error)
@@ -173,11 +183,23 @@ static void request_free(gpointer data)
 {
 	struct fm_request *req = data;
 
-	for (unsigned p = 0; p < req->nparts; p++)
+	for (unsigned p = 0; p < FM_WAYS_MAX; p++)
 		if (req->parts[p].ranges)
 			g_array_unref(req->parts[p].ranges);
 	g_ptr_array_unref(req->cmds);
 	g_free(req);
+}
+
+/* The requests table lets go of REQ: it and its commands become spares. */
+static void request_recycle(gpointer data)
+{
+	struct fm_request *req = data;
+	struct fm *fm = req->fm;
+
+	for (guint i = 0; i < req->cmds->len; i++)
+		g_ptr_array_add(fm->spare_cmds, g_ptr_array_index(req->cmds, i));
+	g_ptr_array_set_size(req->cmds, 0);
+	g_ptr_array_add(fm->spare_requests, req);
 }
 
 static void set_free(gpointer data)
@@ -214,9 +236,10 @@ struct fm *fm_new(struct sim *k, const struct fm_config *cfg, GError **error)
 	fm->devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, device_free);
 	fm->hosts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	fm->sets = g_ptr_array_new_with_free_func(set_free);
-	fm->requests = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, request_free);
-	g_queue_init(&fm->releases);
+	fm->requests = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, request_recycle);
 	fm->alloc = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
+	fm->spare_requests = g_ptr_array_new_with_free_func(request_free);
+	fm->spare_cmds = g_ptr_array_new_with_free_func(cmd_free);
 	return fm;
 }
 
@@ -224,8 +247,9 @@ void fm_free(struct fm *fm)
 {
 	if (!fm)
 		return;
-	g_queue_clear(&fm->releases);
 	g_hash_table_destroy(fm->requests);
+	g_ptr_array_unref(fm->spare_requests);
+	g_ptr_array_unref(fm->spare_cmds);
 	g_hash_table_destroy(fm->devices);
 	g_hash_table_destroy(fm->hosts);
 	g_ptr_array_unref(fm->sets);
@@ -257,6 +281,7 @@ bool fm_add_device(struct fm *fm, unsigned device, const struct dcd_config *cfg,
 	dev->port = *port;
 	dev->sets = g_ptr_array_new();
 	g_queue_init(&dev->queue);
+	g_queue_init(&dev->releasing);
 	for (unsigned i = 0; i < cfg->nregions; i++)
 		dev->shadow[i] = extent_map_new(cfg->regions[i].base, cfg->regions[i].len,
 						cfg->regions[i].block_size);
@@ -282,6 +307,17 @@ void fm_device_port(struct fm *fm, unsigned device, struct proto_fm_port *out)
 
 /* ---- interleave sets: the free-space intersection --------------------- */
 
+/* Marks [LO, HI), whole blocks of MAP, used. */
+static void isect_set_used(struct extent_map *map, uint64_t lo, uint64_t hi)
+{
+	struct extent_attr used;
+	enum extent_map_status st;
+
+	extent_attr_init(&used, EXTENT_ACCEPTED);
+	st = extent_map_set(map, lo, hi - lo, &used);
+	g_assert(st == EXTENT_MAP_OK);
+}
+
 /* Marks [START, START + LEN) of MAP used, widened to whole blocks of the
  * map (a device whose block size Set DC Region Config made finer than the
  * first device's); nothing to do when one used entry already covers it. */
@@ -290,15 +326,11 @@ static void isect_mark_used(struct extent_map *map, uint64_t start, uint64_t len
 	uint64_t mask = extent_map_get_block_size(map) - 1;
 	uint64_t lo = start & ~mask, hi = (start + len + mask) & ~mask;
 	struct extent_entry e;
-	struct extent_attr used;
-	enum extent_map_status st;
 
 	if (extent_map_lookup(map, lo, &e) && e.attr.state != EXTENT_FREE &&
 	    e.start + e.len >= hi)
 		return;
-	extent_attr_init(&used, EXTENT_ACCEPTED);
-	st = extent_map_set(map, lo, hi - lo, &used);
-	g_assert(st == EXTENT_MAP_OK);
+	isect_set_used(map, lo, hi);
 }
 
 struct isect_walk {
@@ -345,8 +377,13 @@ static void set_rebuild(struct fm_set *set, unsigned region)
  * stays used: a sweep that, at each position, looks the entry up in every
  * device's shadow and skips a used one whole or frees the run free on all
  * (runs end on the map's blocks: a finer device's partly used block stays
- * used). */
-static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uint64_t hi)
+ * used).  The lookups start after device FREED, whose change it is: the
+ * devices of a set tend to return the same DPA one after the other in set
+ * order, so the next one is the likeliest to be still using it.  FREED is
+ * left out when its shadow is known free over all of [LO, HI): its
+ * lookups could neither skip nor end a run. */
+static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uint64_t hi,
+			   unsigned freed, bool freed_known)
 {
 	struct extent_map *map = set->free[region];
 	uint64_t base = extent_map_get_base(map);
@@ -357,12 +394,13 @@ static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uin
 	for (uint64_t pos = lo; pos < hi;) {
 		uint64_t run = hi, skip = 0;
 
-		for (unsigned p = 0; p < set->ways && !skip; p++) {
-			uint64_t from = set->devices[p]->cfg.regions[region].base;
+		for (unsigned i = 1; i < set->ways + !freed_known && !skip; i++) {
+			const struct fm_device *dev = set->devices[(freed + i) % set->ways];
+			uint64_t from = dev->cfg.regions[region].base;
 			struct extent_entry e;
 			uint64_t end;
 
-			extent_map_lookup(set->devices[p]->shadow[region], pos - base + from, &e);
+			extent_map_lookup(dev->shadow[region], pos - base + from, &e);
 			end = e.start + e.len - from + base;
 			if (e.attr.state != EXTENT_FREE)
 				skip = (end + bs - 1) & ~(bs - 1);
@@ -382,18 +420,24 @@ static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uin
 
 /* DEV's shadow of REGION changed over [START, START + LEN): to USED (used
  * on one device is used in the intersection), or to free (the other
- * devices' shadows decide). */
+ * devices' shadows decide; DEV's own is free over the range, which tells
+ * nothing more when the range is whole blocks of the map). */
 static void set_update(struct fm_set *set, const struct fm_device *dev, unsigned region,
 		       uint64_t start, uint64_t len, bool used)
 {
 	struct extent_map *map = set->free[region];
 	uint64_t at = start - dev->cfg.regions[region].base + extent_map_get_base(map);
 	uint64_t mask = extent_map_get_block_size(map) - 1;
+	unsigned p = 0;
 
-	if (used)
+	if (used) {
 		isect_mark_used(map, at, len);
-	else
-		set_free_range(set, region, at & ~mask, (at + len + mask) & ~mask);
+		return;
+	}
+	while (set->devices[p] != dev)
+		p++;
+	set_free_range(set, region, at & ~mask, (at + len + mask) & ~mask, p,
+		       !((at | len) & mask));
 }
 
 /* The set of DEVICES in this order, made (and its intersections computed)
@@ -575,6 +619,41 @@ static void request_maybe_free(struct fm_request *req)
 		g_hash_table_remove(req->fm->requests, &req->id);
 }
 
+/* A zeroed request, a spare if there is one: its command list and part
+ * range arrays are kept, empty. */
+static struct fm_request *request_alloc(struct fm *fm)
+{
+	struct fm_request *req;
+	GArray *ranges[FM_WAYS_MAX];
+	GPtrArray *cmds;
+
+	if (!fm->spare_requests->len) {
+		req = g_new0(struct fm_request, 1);
+		req->cmds = g_ptr_array_new();
+		return req;
+	}
+	req = g_ptr_array_steal_index_fast(fm->spare_requests, fm->spare_requests->len - 1);
+	cmds = req->cmds;
+	for (unsigned p = 0; p < FM_WAYS_MAX; p++)
+		ranges[p] = req->parts[p].ranges;
+	memset(req, 0, sizeof(*req));
+	req->cmds = cmds;
+	for (unsigned p = 0; p < FM_WAYS_MAX; p++) {
+		req->parts[p].ranges = ranges[p];
+		if (ranges[p])
+			g_array_set_size(ranges[p], 0);
+	}
+	return req;
+}
+
+/* PART's range array, made the first time (a new request's are empty). */
+static GArray *part_ranges(struct fm_part *part)
+{
+	if (!part->ranges)
+		part->ranges = g_array_sized_new(FALSE, FALSE, sizeof(struct extent_range), 8);
+	return part->ranges;
+}
+
 static struct fm_request *request_new(struct fm *fm, uint64_t id, enum fm_request_kind kind)
 {
 	struct fm_request *req;
@@ -583,10 +662,9 @@ static struct fm_request *request_new(struct fm *fm, uint64_t id, enum fm_reques
 		sim_fail(fm->k, "fm: request id %" PRIu64 " is %s", id, id ? "reused" : "zero");
 		return NULL;
 	}
-	req = g_new0(struct fm_request, 1);
+	req = request_alloc(fm);
 	req->fm = fm;
 	req->id = id;
-	req->cmds = g_ptr_array_new_with_free_func(cmd_free);
 	req->report.id = id;
 	req->report.kind = kind;
 	req->report.t_arrival = sim_now(fm->k);
@@ -594,6 +672,21 @@ static struct fm_request *request_new(struct fm *fm, uint64_t id, enum fm_reques
 	fm->stats.requests[kind]++;
 	fm->stats.active++;
 	return req;
+}
+
+/* PART of a release no longer counts what its device returns. */
+static void release_part_unwait(struct fm_part *part)
+{
+	if (!part->waiting.data)
+		return;
+	g_queue_unlink(&part->dev->releasing, &part->waiting);
+	part->waiting.data = NULL;
+}
+
+static void release_part_close(struct fm_part *part)
+{
+	part->closed = true;
+	release_part_unwait(part);
 }
 
 static void request_finish(struct fm_request *req, enum fm_outcome outcome)
@@ -605,8 +698,8 @@ static void request_finish(struct fm_request *req, enum fm_outcome outcome)
 	req->report.t_done = sim_now(fm->k);
 	sim_cancel(fm->k, req->timer);
 	req->timer = SIM_HANDLE_NONE;
-	if (req->report.kind == FM_REQUEST_RELEASE)
-		g_queue_remove(&fm->releases, req);
+	for (unsigned p = 0; p < req->nparts; p++)
+		release_part_unwait(&req->parts[p]);
 	fm->stats.active--;
 	fm->stats.outcomes[outcome]++;
 	if (outcome == FM_OUTCOME_BLOCKED)
@@ -630,8 +723,20 @@ static void request_block(struct fm_request *req, enum proto_cause cause)
 
 static struct fm_cmd *cmd_new(struct fm_request *req, unsigned part, enum proto_opcode op)
 {
-	struct fm_cmd *cmd = g_new0(struct fm_cmd, 1);
+	GPtrArray *spares = req->fm->spare_cmds;
+	struct fm_cmd *cmd;
+	GArray *extents;
 
+	if (spares->len) {
+		cmd = g_ptr_array_steal_index_fast(spares, spares->len - 1);
+		extents = cmd->extents;
+		memset(cmd, 0, sizeof(*cmd));
+		cmd->extents = extents;
+		if (extents)
+			g_array_set_size(extents, 0);
+	} else {
+		cmd = g_new0(struct fm_cmd, 1);
+	}
 	cmd->req = req;
 	cmd->part = part;
 	cmd->cmd.opcode = (uint16_t)op;
@@ -721,19 +826,38 @@ static int region_of(const struct fm_device *dev, uint64_t dpa)
 	return -1;
 }
 
+/* DEV's shadow of the region holding DPA; NULL outside its regions. */
+static struct extent_map *shadow_of(const struct fm_device *dev, uint64_t dpa)
+{
+	int r = region_of(dev, dpa);
+
+	return r < 0 ? NULL : dev->shadow[r];
+}
+
+/* Gives [START, START + LEN) of DEV's shadow ATTR and brings the
+ * intersections of DEV's sets, except UP_TO_DATE (NULL: none), in step.
+ * They change only where the device's free space does: a change between
+ * used states (pending to accepted) or freeing free space leaves them be,
+ * which the shadow's free byte count tells at no cost. */
 static void shadow_set(struct fm_device *dev, uint64_t start, uint64_t len,
-		       const struct extent_attr *attr)
+		       const struct extent_attr *attr, const struct fm_set *up_to_date)
 {
 	int r = region_of(dev, start);
+	uint64_t was_free = r < 0 ? 0 : extent_map_get_bytes(dev->shadow[r], EXTENT_FREE);
 
 	if (r < 0 || extent_map_set(dev->shadow[r], start, len, attr) != EXTENT_MAP_OK) {
 		sim_fail(dev->fm->k, "fm: device %u reported [%#" PRIx64 ", +%#" PRIx64
 			 ") outside its regions", dev->id, start, len);
 		return;
 	}
-	for (guint i = 0; i < dev->sets->len; i++)
-		set_update(g_ptr_array_index(dev->sets, i), dev, (unsigned)r, start, len,
-			   attr->state != EXTENT_FREE);
+	if (extent_map_get_bytes(dev->shadow[r], EXTENT_FREE) == was_free)
+		return;
+	for (guint i = 0; i < dev->sets->len; i++) {
+		struct fm_set *set = g_ptr_array_index(dev->sets, i);
+
+		if (set != up_to_date)
+			set_update(set, dev, (unsigned)r, start, len, attr->state != EXTENT_FREE);
+	}
 }
 
 struct shadow_walk {
@@ -774,7 +898,8 @@ static void shadow_collect(struct fm_device *dev, unsigned region, uint64_t star
 }
 
 /* An unanswered or refused offer: the DPA the FM reserved for it is free
- * again, unless a record has told otherwise meanwhile. */
+ * again, unless a record has told otherwise meanwhile.  Nothing to look
+ * for once records have taken the whole offer from pending. */
 static void shadow_release_pending(struct fm_request *req, struct fm_part *part)
 {
 	struct shadow_walk w = {
@@ -782,7 +907,7 @@ static void shadow_release_pending(struct fm_request *req, struct fm_part *part)
 	};
 	struct extent_attr free_attr;
 
-	if (!part->prescribed)
+	if (!part->prescribed || !part->unanswered)
 		return;
 	g_array_set_size(w.out, 0);
 	for (guint i = 0; i < part->ranges->len; i++) {
@@ -794,8 +919,20 @@ static void shadow_release_pending(struct fm_request *req, struct fm_part *part)
 	for (guint i = 0; i < w.out->len; i++) {
 		const struct extent_range *r = range_at(w.out, i);
 
-		shadow_set(part->dev, r->start, r->len, &free_attr);
+		shadow_set(part->dev, r->start, r->len, &free_attr, NULL);
 	}
+}
+
+/* True when R lies inside one range of RANGES. */
+static bool ranges_hold(const GArray *ranges, const struct extent_range *r)
+{
+	for (guint i = 0; i < ranges->len; i++) {
+		const struct extent_range *x = range_at(ranges, i);
+
+		if (r->start >= x->start && r->start + r->len <= x->start + x->len)
+			return true;
+	}
+	return false;
 }
 
 static bool parts_all(const struct fm_request *req, bool closed)
@@ -825,7 +962,9 @@ static enum proto_cause alloc_cause(enum extent_map_status st)
  * the device's shadow, with more in SET's intersection of the shadows, so
  * that every part sits at the same region offset.  The intersection map
  * keeps no next-fit history: its cursor starts at the region base for
- * every add, as a map built for the add would. */
+ * every add, as a map built for the add would.  What it chose is free in
+ * the intersection: marking it used there at once spares each device's
+ * shadow change a look at it. */
 static enum proto_cause add_choose(struct fm_request *req, struct fm_set *set, uint64_t part_size,
 				   bool contiguous)
 {
@@ -844,7 +983,7 @@ static enum proto_cause add_choose(struct fm_request *req, struct fm_set *set, u
 		if (c->profile == DCD_PROFILE_SPEC)
 			max = MIN(max, c->log_capacity);
 	}
-	if (req->nparts > 1) {
+	if (set) {
 		map = set->free[req->region];
 		extent_map_set_cursor(map, r0->base);
 	}
@@ -854,6 +993,11 @@ static enum proto_cause add_choose(struct fm_request *req, struct fm_set *set, u
 	st = extent_map_alloc(map, fm->cfg.alloc_policy, part_size, max, random, fm->alloc);
 	if (st != EXTENT_MAP_OK)
 		return alloc_cause(st);
+	for (guint i = 0; set && i < fm->alloc->len; i++) {
+		const struct extent_range *r = range_at(fm->alloc, i);
+
+		isect_set_used(map, r->start, r->start + r->len);
+	}
 	for (unsigned p = 0; p < req->nparts; p++) {
 		struct fm_part *part = &req->parts[p];
 		uint64_t base = part->dev->cfg.regions[req->region].base;
@@ -868,8 +1012,9 @@ static enum proto_cause add_choose(struct fm_request *req, struct fm_set *set, u
 			struct extent_range r = *range_at(fm->alloc, i);
 
 			r.start = r.start - r0->base + base;
+			part->unanswered += r.len;
 			g_array_append_val(part->ranges, r);
-			shadow_set(part->dev, r.start, r.len, &attr);
+			shadow_set(part->dev, r.start, r.len, &attr, set);
 		}
 	}
 	return PROTO_CAUSE_NONE;
@@ -928,7 +1073,7 @@ static void on_add(struct sim *k, void *target, const void *payload)
 	req->nparts = h->ways;
 	for (unsigned p = 0; p < h->ways; p++) {
 		req->parts[p].dev = h->devices[p];
-		req->parts[p].ranges = g_array_sized_new(FALSE, FALSE, sizeof(struct extent_range), 8);
+		part_ranges(&req->parts[p]);
 		prescribe = prescribe || h->devices[p]->cfg.profile == DCD_PROFILE_QEMU;
 	}
 	if (prescribe) {
@@ -1009,13 +1154,21 @@ static void add_record(struct fm_device *dev, const struct proto_record *rec)
 	if (rec->extent.len) {
 		struct extent_attr attr;
 		struct extent_range r = { rec->extent.start, rec->extent.len };
+		struct extent_map *shadow = shadow_of(dev, r.start);
+		uint64_t was_pending = shadow ? extent_map_get_bytes(shadow, EXTENT_PENDING) : 0;
 
 		extent_attr_init(&attr, EXTENT_ACCEPTED);
 		attr.host = rec->host;
 		attr.group = req->id;
 		memcpy(attr.tag, rec->extent.tag, PROTO_TAG_SIZE);
 		attr.seq = rec->extent.seq;
-		shadow_set(dev, r.start, r.len, &attr);
+		shadow_set(dev, r.start, r.len, &attr, NULL);
+		/* the pending bytes this took, all of the offer's when it lies
+		 * inside the offer */
+		if (shadow && part->prescribed && ranges_hold(part->ranges, &r))
+			part->unanswered -= MIN(part->unanswered,
+						was_pending - extent_map_get_bytes(shadow,
+										   EXTENT_PENDING));
 		part->bytes += r.len;
 		req->report.bytes += r.len;
 		if (!part->prescribed)
@@ -1197,7 +1350,7 @@ static enum proto_rc release_by_add(struct fm_request *req, const struct fm_rele
 	for (unsigned p = 0; p < src->nparts; p++) {
 		struct fm_part *from = &src->parts[p];
 		struct shadow_walk w = {
-			.out = g_array_sized_new(FALSE, FALSE, sizeof(struct extent_range), 8),
+			.out = part_ranges(&req->parts[p]),
 			.host = (int)r->host,
 			.group = src->id,
 			.accepted = true,
@@ -1210,7 +1363,6 @@ static enum proto_rc release_by_add(struct fm_request *req, const struct fm_rele
 			shadow_collect(from->dev, src->region, x->start, x->len, &w);
 		}
 		req->parts[p].dev = from->dev;
-		req->parts[p].ranges = w.out;
 	}
 	return PROTO_RC_SUCCESS;
 }
@@ -1226,20 +1378,17 @@ static enum proto_rc release_by_tag(struct fm_request *req, const struct fm_rele
 	for (unsigned p = 0; p < h->ways; p++) {
 		struct fm_device *dev = h->devices[p];
 		struct shadow_walk w = {
-			.out = g_array_sized_new(FALSE, FALSE, sizeof(struct extent_range), 8),
+			.out = part_ranges(&req->parts[p]),
 			.host = (int)r->host,
 			.tag = r->tag,
 			.accepted = true,
 			.pending = r->forced,
 		};
 
-		if (r->region >= dev->cfg.nregions) {
-			g_array_unref(w.out);
+		if (r->region >= dev->cfg.nregions)
 			return PROTO_RC_INVALID_INPUT;
-		}
 		shadow_collect(dev, r->region, 0, UINT64_MAX, &w);
 		req->parts[p].dev = dev;
-		req->parts[p].ranges = w.out;
 		req->parts[p].tag_based = dev->cfg.profile == DCD_PROFILE_SPEC && w.out->len;
 	}
 	return PROTO_RC_SUCCESS;
@@ -1258,8 +1407,7 @@ static enum proto_rc release_by_range(struct fm_request *req, const struct fm_re
 		return PROTO_RC_INVALID_INPUT;
 	req->nparts = 1;
 	req->parts[0].dev = dev;
-	req->parts[0].ranges = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
-	g_array_append_val(req->parts[0].ranges, x);
+	g_array_append_val(part_ranges(&req->parts[0]), x);
 	return PROTO_RC_SUCCESS;
 }
 
@@ -1276,7 +1424,6 @@ static void on_release(struct sim *k, void *target, const void *payload)
 		return;
 	req->host = r->host;
 	req->report.host = r->host;
-	g_queue_push_tail(&fm->releases, req);
 	h = g_hash_table_lookup(fm->hosts, GUINT_TO_POINTER((unsigned)r->host));
 	if (!h) {
 		request_fail(req, PROTO_RC_INVALID_INPUT);
@@ -1306,6 +1453,10 @@ static void on_release(struct sim *k, void *target, const void *payload)
 
 		req->report.size += ranges_bytes(part->ranges);
 		part->closed = part->ranges->len == 0;
+		if (!part->closed) {
+			part->waiting.data = req;
+			g_queue_push_tail_link(&part->dev->releasing, &part->waiting);
+		}
 	}
 	if (req->report.size == 0) {
 		/* nothing the FM knows of is assigned there */
@@ -1332,7 +1483,7 @@ static void release_done(struct fm_request *req, struct fm_part *part, enum prot
 	if (rc == PROTO_RC_RETRY_REQUIRED || part->closed)
 		return;
 	part->rc = rc;
-	part->closed = true;
+	release_part_close(part);
 	release_check(req);
 }
 
@@ -1340,25 +1491,24 @@ static void release_done(struct fm_request *req, struct fm_part *part, enum prot
  * on that device that waited for it counts it. */
 static void released_record(struct fm_device *dev, const struct proto_record *rec)
 {
-	struct fm *fm = dev->fm;
 	struct extent_attr free_attr;
 	GList *next;
 
 	extent_attr_init(&free_attr, EXTENT_FREE);
-	shadow_set(dev, rec->extent.start, rec->extent.len, &free_attr);
-	for (GList *l = fm->releases.head; l; l = next) {
+	shadow_set(dev, rec->extent.start, rec->extent.len, &free_attr, NULL);
+	for (GList *l = dev->releasing.head; l; l = next) {
 		struct fm_request *req = l->data;
 		struct fm_part *part = part_of(req, dev);
 		uint64_t cut;
 
 		next = l->next;		/* release_check may unlink L */
-		if (req->host != rec->host || !part || part->closed)
+		if (req->host != rec->host)
 			continue;
 		cut = ranges_cut(part->ranges, rec->extent.start, rec->extent.len);
 		part->bytes += cut;
 		req->report.bytes += cut;
 		if (cut && part->ranges->len == 0) {
-			part->closed = true;
+			release_part_close(part);
 			release_check(req);
 		}
 	}
