@@ -551,6 +551,7 @@ struct audit {
 	const struct dcd *dev;
 	GHashTable *tag_bytes;		/* tag -> uint64 bytes (heap) */
 	GHashTable *release_bytes;	/* id -> uint64 bytes (heap) */
+	GHashTable *group_entries;	/* id -> uint64 pending entries (heap) */
 	uint64_t sanitizing;
 	uint64_t extents;
 	char *problem;
@@ -586,6 +587,7 @@ static int audit_entry(const struct extent_entry *e, void *data)
 		g = g_hash_table_lookup(dev->groups, &at->group);
 		if (!hosted || !g || g->host != (unsigned)at->host)
 			goto unaccounted;
+		audit_add(a->group_entries, &at->group, sizeof(at->group), 1);
 		break;
 	case EXTENT_ACCEPTED:
 		if (!hosted)
@@ -641,6 +643,16 @@ static char *audit_tables(const struct dcd *dev, struct audit *a)
 	}
 	if (g_hash_table_size(a->release_bytes) != g_hash_table_size(dev->releases))
 		return g_strdup("a releasing entry names a finished release");
+	g_hash_table_iter_init(&it, dev->groups);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		const struct dcd_group *g = value;
+		const uint64_t *entries = g_hash_table_lookup(a->group_entries, key);
+
+		if ((entries ? *entries : 0) != g->pending)
+			return g_strdup_printf("offer %" PRIu64 " counts %" PRIu64
+					       " pending entries, the maps %" PRIu64,
+					       g->id, g->pending, entries ? *entries : 0);
+	}
 	return NULL;
 }
 
@@ -682,6 +694,7 @@ bool dcd_check_invariants(const struct dcd *dev, GError **error)
 	g_return_val_if_fail(dev != NULL, false);
 	a.tag_bytes = g_hash_table_new_full(tag_hash, tag_equal, g_free, g_free);
 	a.release_bytes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	a.group_entries = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 	for (unsigned i = 0; i < dev->cfg.nregions && !problem; i++) {
 		const struct extent_map *map = dev->maps[i];
 		uint64_t sum = 0;
@@ -720,6 +733,7 @@ bool dcd_check_invariants(const struct dcd *dev, GError **error)
 	g_free(a.problem);
 	g_hash_table_destroy(a.tag_bytes);
 	g_hash_table_destroy(a.release_bytes);
+	g_hash_table_destroy(a.group_entries);
 	if (!problem)
 		return true;
 	g_set_error(error, DCD_ERROR, DCD_ERROR_INVARIANT, "'%s': %s", dev->name, problem);

@@ -120,6 +120,27 @@ static bool visible(const struct extent_attr *attr)
 	return attr->state == EXTENT_ACCEPTED || attr->state == EXTENT_RELEASING;
 }
 
+/* The clips from index I on that cut one entry: returns the index after
+ * them, sets *COUNT to their number and *GAPS to the pieces of the entry
+ * they leave uncovered. */
+static guint entry_clips(const struct dcd *dev, guint i, int64_t *count, int64_t *gaps)
+{
+	const struct dcd_clip *first = clip_at(dev, i);
+	uint64_t cursor = first->entry_start;
+
+	*count = *gaps = 0;
+	for (; i < dev->clips->len && clip_at(dev, i)->region == first->region &&
+	       clip_at(dev, i)->entry_start == first->entry_start; i++) {
+		const struct dcd_clip *c = clip_at(dev, i);
+
+		*gaps += c->start > cursor;
+		cursor = c->start + c->len;
+		(*count)++;
+	}
+	*gaps += cursor < first->entry_start + first->entry_len;
+	return i;
+}
+
 /* How the extent count changes when every clip is cut out of its entry:
  * the uncovered parts of the entry stay extents, and the clips too when
  * KEEP.  *CHANGED tells whether an entry of a host's extent list is cut or
@@ -131,19 +152,9 @@ static int64_t clips_delta(const struct dcd *dev, bool keep, bool *changed)
 	*changed = false;
 	for (guint i = 0; i < dev->clips->len;) {
 		const struct dcd_clip *first = clip_at(dev, i);
-		uint64_t end = first->entry_start + first->entry_len;
-		uint64_t cursor = first->entry_start;
-		int64_t gaps = 0, k = 0;
+		int64_t k, gaps;
 
-		for (; i < dev->clips->len && clip_at(dev, i)->region == first->region &&
-		       clip_at(dev, i)->entry_start == first->entry_start; i++) {
-			const struct dcd_clip *c = clip_at(dev, i);
-
-			gaps += c->start > cursor;
-			cursor = c->start + c->len;
-			k++;
-		}
-		gaps += cursor < end;
+		i = entry_clips(dev, i, &k, &gaps);
 		delta += gaps + (keep ? k : 0) - 1;
 		if (visible(&first->attr) && (!keep || gaps || k > 1))
 			*changed = true;
@@ -202,30 +213,48 @@ static void release_sub(struct dcd *dev, struct dcd_release *r, uint64_t bytes)
 		g_hash_table_remove(dev->releases, &r->id);
 }
 
-/* Counts the entries still pending in offer G, or frees them. */
-static uint64_t group_pending(struct dcd *dev, struct dcd_group *g, bool free_them)
+static struct dcd_group *group_of(const struct dcd *dev, uint64_t id)
+{
+	return g_hash_table_lookup(dev->groups, &id);
+}
+
+/* Frees the entries still pending in offer G: its pending count says when
+ * the walk over what it offered can stop, or need not start. */
+static void group_free_pending(struct dcd *dev, struct dcd_group *g)
 {
 	struct extent_attr free_attr;
-	uint64_t n = 0;
 
 	extent_attr_init(&free_attr, EXTENT_FREE);
-	for (guint i = 0; i < g->offered->len; i++) {
+	for (guint i = 0; i < g->offered->len && g->pending; i++) {
 		const struct dcd_span *span = &g_array_index(g->offered, struct dcd_span, i);
 		uint64_t pos = span->start, end = span->start + span->len;
 		struct extent_entry e;
 
-		while (pos < end && extent_map_lookup(dev->maps[span->region], pos, &e)) {
+		while (pos < end && g->pending &&
+		       extent_map_lookup(dev->maps[span->region], pos, &e)) {
 			pos = e.start + e.len;
 			if (e.attr.state != EXTENT_PENDING || e.attr.group != g->id)
 				continue;
-			n++;
-			if (free_them) {
-				dcd_tag_sub(dev, e.attr.tag, e.len);
-				map_set(dev, span->region, e.start, e.len, &free_attr);
-			}
+			dcd_tag_sub(dev, e.attr.tag, e.len);
+			map_set(dev, span->region, e.start, e.len, &free_attr);
+			g->pending--;
 		}
 	}
-	return n;
+}
+
+/* Follows the clips about to leave the pending state in their offers'
+ * pending counts: an entry cut by clips leaves its uncovered pieces. */
+static void clips_unpend(struct dcd *dev)
+{
+	for (guint i = 0; i < dev->clips->len;) {
+		const struct extent_attr *at = &clip_at(dev, i)->attr;
+		struct dcd_group *g;
+		int64_t k, gaps;
+
+		i = entry_clips(dev, i, &k, &gaps);
+		if (at->state == EXTENT_PENDING && (g = group_of(dev, at->group)))
+			g->pending = g->pending + (uint64_t)gaps - 1;
+	}
 }
 
 /* The host answered offer G for the last time: what it did not accept
@@ -238,7 +267,7 @@ static void group_close(struct dcd *dev, struct dcd_host *host, struct dcd_group
 
 	if (empty)
 		dcd_fm_record(dev, PROTO_EVENT_ADD_RESPONSE, host->id, false, &none, g->request);
-	group_pending(dev, g, true);
+	group_free_pending(dev, g);
 	if (g->dead)
 		dev->dead_groups--;
 	if (g->dropped)
@@ -267,7 +296,7 @@ static void clip_remove(struct dcd *dev, const struct dcd_clip *c, uint64_t requ
 	dcd_tag_sub(dev, at->tag, c->len);
 	switch (at->state) {
 	case EXTENT_PENDING:
-		g = g_hash_table_lookup(dev->groups, &at->group);
+		g = group_of(dev, at->group);
 		if (g && !g->dead) {
 			g->dead = true;
 			dev->dead_groups++;
@@ -401,25 +430,21 @@ static enum proto_rc spans_from_staging(struct dcd_host *host)
 	return spans_finish(dev);
 }
 
-/* The offer an Add DC Response answers: the oldest under qemu and for an
- * empty list; under spec the one the first range lies in (the oldest when
- * it lies in none, so that the check fails on it). */
-static enum proto_rc response_group(struct dcd_host *host, struct dcd_group **out)
+/* The offer an Add DC Response answers, once the clips are loaded: the
+ * oldest under qemu and for an empty list; under spec the one the first
+ * range lies in (the oldest when it lies in none, so that the check fails
+ * on it). */
+static struct dcd_group *response_group(struct dcd_host *host)
 {
 	struct dcd *dev = host->dev;
-	const struct dcd_span *first;
-	struct extent_entry e;
+	const struct extent_attr *at;
 
-	if (g_queue_is_empty(&host->groups))
-		return PROTO_RC_INVALID_INPUT;
-	*out = g_queue_peek_head(&host->groups);
-	if (dev->cfg.profile == DCD_PROFILE_QEMU || dev->spans->len == 0)
-		return PROTO_RC_SUCCESS;
-	first = &g_array_index(dev->spans, struct dcd_span, 0);
-	extent_map_lookup(dev->maps[first->region], first->start, &e);
-	if (e.attr.state == EXTENT_PENDING && e.attr.host == (int)host->id)
-		*out = g_hash_table_lookup(dev->groups, &e.attr.group);
-	return PROTO_RC_SUCCESS;
+	if (dev->cfg.profile == DCD_PROFILE_SPEC && dev->clips->len) {
+		at = &clip_at(dev, 0)->attr;
+		if (at->state == EXTENT_PENDING && at->host == (int)host->id)
+			return group_of(dev, at->group);
+	}
+	return g_queue_peek_head(&host->groups);
 }
 
 /* Every range must lie inside one pending extent of offer G. */
@@ -444,10 +469,10 @@ static enum proto_rc add_response(struct dcd_host *host)
 {
 	struct dcd *dev = host->dev;
 	bool final = !(host->cmd.flags & PROTO_RESPONSE_MORE);
-	struct dcd_group *g = NULL;
+	struct dcd_group *g;
 	struct proto_extent ext;
 	enum proto_rc rc;
-	int64_t delta;
+	int64_t delta, left;
 	bool changed;
 	guint n;
 
@@ -455,11 +480,12 @@ static enum proto_rc add_response(struct dcd_host *host)
 			   proto_payload_ranges(dev->cfg.payload_size));
 	if (rc == PROTO_RC_SUCCESS)
 		rc = spans_from_staging(host);
-	if (rc == PROTO_RC_SUCCESS)
-		rc = response_group(host, &g);
+	if (rc == PROTO_RC_SUCCESS && g_queue_is_empty(&host->groups))
+		rc = PROTO_RC_INVALID_INPUT;
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
 	clips_load(dev);
+	g = response_group(host);
 	rc = response_check(host, g);
 	if (rc != PROTO_RC_SUCCESS) {
 		/* a dead offer cannot be answered in full: any answer ends it,
@@ -470,11 +496,11 @@ static enum proto_rc add_response(struct dcd_host *host)
 		}
 		return rc;
 	}
+	/* every clip is pending in G: LEFT is what the answer changes in its
+	 * pending entries, the pieces around the accepted ones staying */
 	n = dev->clips->len;
-	if (final)
-		delta = (int64_t)n - (int64_t)group_pending(dev, g, false);
-	else
-		delta = clips_delta(dev, true, &changed);
+	left = clips_delta(dev, false, &changed);
+	delta = final ? (int64_t)n - (int64_t)g->pending : (int64_t)n + left;
 	if (!extents_fit(dev, delta))
 		return PROTO_RC_RESOURCES_EXHAUSTED;
 
@@ -488,6 +514,7 @@ static enum proto_rc add_response(struct dcd_host *host)
 		dcd_fm_record(dev, PROTO_EVENT_ADD_RESPONSE, host->id, !final || i + 1 < n, &ext,
 			      g->request);
 	}
+	g->pending = g->pending + (uint64_t)left;
 	if (n)
 		list_changed(host);
 	if (final)
@@ -777,6 +804,7 @@ static enum proto_rc fm_add(struct dcd *dev, struct dcd_host *host, enum proto_c
 	g->request = cmd->sim.request;
 	g->offered = g_array_sized_new(FALSE, FALSE, sizeof(struct dcd_span), n);
 	g_array_append_vals(g->offered, dev->spans->data, n);
+	g->pending = n;
 	g_hash_table_insert(dev->groups, &g->id, g);
 	g_queue_push_tail(&host->groups, g);
 	for (guint i = 0; i < n; i++) {
@@ -917,6 +945,7 @@ static void release_force(struct dcd *dev, struct dcd_host *host, bool sanitize)
 {
 	guint n = dev->clips->len;
 
+	clips_unpend(dev);
 	for (guint i = 0; i < n; i++)
 		clip_remove(dev, clip_at(dev, i), dev->fm_cmd.sim.request, sanitize);
 	for (guint i = 0; i < n; i++) {

@@ -22,6 +22,8 @@ struct dcd_group {
 	uint64_t request;
 	bool dead;		/* a forced release removed some of it */
 	bool dropped;		/* records of its chain were dropped (log full) */
+	uint64_t pending;	/* its map entries still pending (answers and
+				 * forced releases can cut them) */
 	GArray *offered;	/* struct dcd_span, as offered */
 };
 
