@@ -194,16 +194,12 @@ struct dcd *dcd_new(struct sim *k, unsigned id, const struct dcd_config *cfg, GE
 		dcd_ring_init(&host->log, cfg->log_capacity);
 		dcd_ring_init(&host->posting, cfg->log_capacity);
 		g_queue_init(&host->groups);
-		host->staging = g_array_new(FALSE, FALSE, sizeof(struct proto_range));
 	}
 	dev->rng = sim_stream(k, dev->name);
-	dev->fm_staging = g_array_new(FALSE, FALSE, sizeof(struct proto_extent));
 	dev->groups = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, group_free);
 	dev->releases = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
 	dev->tags = g_hash_table_new_full(tag_hash, tag_equal, NULL, g_free);
 	dev->next_id = 1;
-	dev->spans = g_array_new(FALSE, FALSE, sizeof(struct dcd_span));
-	dev->clips = g_array_new(FALSE, FALSE, sizeof(struct dcd_clip));
 	dev->alloc = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
 	return dev;
 }
@@ -218,19 +214,25 @@ void dcd_free(struct dcd *dev)
 		dcd_ring_clear(&host->log);
 		dcd_ring_clear(&host->posting);
 		g_queue_clear(&host->groups);	/* the groups belong to dev->groups */
-		g_array_unref(host->staging);
+		g_free(host->staging.v);
 	}
 	g_free(dev->hosts);
 	for (unsigned i = 0; i < dev->cfg.nregions; i++)
 		extent_map_free(dev->maps[i]);
-	g_array_unref(dev->fm_staging);
+	g_free(dev->fm_staging.v);
 	g_hash_table_destroy(dev->groups);
 	g_hash_table_destroy(dev->releases);
 	g_hash_table_destroy(dev->tags);
-	g_array_unref(dev->spans);
-	g_array_unref(dev->clips);
+	g_free(dev->spans.v);
+	g_free(dev->clips.v);
 	g_array_unref(dev->alloc);
 	g_free(dev);
+}
+
+void *dcd_vec_grow(void *data, uint32_t *cap, size_t size)
+{
+	*cap = *cap ? 2 * *cap : 16;
+	return g_realloc_n(data, *cap, size);
 }
 
 void dcd_connect_host(struct dcd *dev, unsigned host, const struct proto_host_port *port)

@@ -26,93 +26,72 @@ static int region_of(const struct dcd *dev, uint64_t start, uint64_t len)
 	return -1;
 }
 
-static void spans_reset(struct dcd *dev)
-{
-	g_array_set_size(dev->spans, 0);
-}
-
 /* Adds list entry INDEX: inside a region (REGION, or any when negative),
  * else Invalid Physical Address; block aligned, else Invalid Extent List. */
 static enum proto_rc spans_add(struct dcd *dev, uint64_t start, uint64_t len, uint32_t index,
 			       int region)
 {
 	int r = len ? region_of(dev, start, len) : -1;
-	struct dcd_span span = { .start = start, .len = len, .index = index };
-	uint64_t bs;
 
 	if (r < 0 || (region >= 0 && r != region))
 		return PROTO_RC_INVALID_PA;
-	bs = dev->cfg.regions[r].block_size;
-	if (start % bs || len % bs)
+	/* block sizes are powers of two */
+	if ((start | len) & (dev->cfg.regions[r].block_size - 1))
 		return PROTO_RC_INVALID_EXTENT_LIST;
-	span.region = (uint32_t)r;
-	g_array_append_val(dev->spans, span);
+	dcd_vec_push(&dev->spans) = (struct dcd_span){ start, len, (uint32_t)r, index };
 	return PROTO_RC_SUCCESS;
 }
 
-static int span_cmp(const void *a, const void *b)
-{
-	const struct dcd_span *x = a, *y = b;
-
-	return (x->start > y->start) - (x->start < y->start);
-}
-
-/* Sorts the spans; two that overlap make an Invalid Extent List. */
+/* Sorts the spans (by insertion: lists are short); two that overlap make
+ * an Invalid Extent List. */
 static enum proto_rc spans_finish(struct dcd *dev)
 {
-	GArray *s = dev->spans;
+	struct dcd_span *s = dev->spans.v;
 
-	if (s->len < 2)
-		return PROTO_RC_SUCCESS;
-	qsort(s->data, s->len, sizeof(struct dcd_span), span_cmp);
-	for (guint i = 1; i < s->len; i++) {
-		const struct dcd_span *prev = &g_array_index(s, struct dcd_span, i - 1);
+	for (uint32_t i = 1; i < dev->spans.len; i++) {
+		struct dcd_span key = s[i];
+		uint32_t j = i;
 
-		if (g_array_index(s, struct dcd_span, i).start - prev->start < prev->len)
-			return PROTO_RC_INVALID_EXTENT_LIST;
+		for (; j > 0 && s[j - 1].start > key.start; j--)
+			s[j] = s[j - 1];
+		s[j] = key;
 	}
+	for (uint32_t i = 1; i < dev->spans.len; i++)
+		if (s[i].start - s[i - 1].start < s[i - 1].len)
+			return PROTO_RC_INVALID_EXTENT_LIST;
 	return PROTO_RC_SUCCESS;
 }
 
-struct clip_walk {
-	GArray *clips;
-	const struct dcd_span *span;
-	uint32_t index;
-};
-
-static int clip_visit(const struct extent_entry *e, void *data)
-{
-	struct clip_walk *w = data;
-	uint64_t end = MIN(e->start + e->len, w->span->start + w->span->len);
-	struct dcd_clip clip = {
-		.start = MAX(e->start, w->span->start),
-		.region = w->span->region,
-		.span = w->index,
-		.entry_start = e->start,
-		.entry_len = e->len,
-		.attr = e->attr,
-	};
-
-	clip.len = end - clip.start;
-	g_array_append_val(w->clips, clip);
-	return 0;
-}
-
-/* Cuts every span along the map entries it overlaps, in address order. */
+/* Cuts every span along the map entries it overlaps, in address order
+ * (a span lies inside its region: every lookup finds an entry). */
 static void clips_load(struct dcd *dev)
 {
-	g_array_set_size(dev->clips, 0);
-	for (guint i = 0; i < dev->spans->len; i++) {
-		const struct dcd_span *span = &g_array_index(dev->spans, struct dcd_span, i);
-		struct clip_walk w = { .clips = dev->clips, .span = span, .index = i };
+	dev->clips.len = 0;
+	for (uint32_t i = 0; i < dev->spans.len; i++) {
+		const struct dcd_span *span = &dev->spans.v[i];
+		uint64_t pos = span->start, end = span->start + span->len;
+		struct extent_entry e;
 
-		dcd_region_walk(dev->maps[span->region], span->start, span->len, clip_visit, &w);
+		while (pos < end && extent_map_lookup(dev->maps[span->region], pos, &e)) {
+			uint64_t e_end = e.start + e.len;
+
+			dcd_vec_push(&dev->clips) = (struct dcd_clip){
+				.start = pos,
+				.len = MIN(e_end, end) - pos,
+				.region = span->region,
+				.span = i,
+				.entry_start = e.start,
+				.entry_len = e.len,
+				.attr = e.attr,
+			};
+			pos = e_end;
+		}
 	}
 }
 
 static struct dcd_clip *clip_at(const struct dcd *dev, guint i)
 {
-	return &g_array_index(dev->clips, struct dcd_clip, i);
+	return &dev->clips.v[i];
 }
 
 static bool visible(const struct extent_attr *attr)
@@ -129,7 +108,7 @@ static guint entry_clips(const struct dcd *dev, guint i, int64_t *count, int64_t
 	uint64_t cursor = first->entry_start;
 
 	*count = *gaps = 0;
-	for (; i < dev->clips->len && clip_at(dev, i)->region == first->region &&
+	for (; i < dev->clips.len && clip_at(dev, i)->region == first->region &&
 	       clip_at(dev, i)->entry_start == first->entry_start; i++) {
 		const struct dcd_clip *c = clip_at(dev, i);
 
@@ -150,7 +129,7 @@ static int64_t clips_delta(const struct dcd *dev, bool keep, bool *changed)
 	int64_t delta = 0;
 
 	*changed = false;
-	for (guint i = 0; i < dev->clips->len;) {
+	for (guint i = 0; i < dev->clips.len;) {
 		const struct dcd_clip *first = clip_at(dev, i);
 		int64_t k, gaps;
 
@@ -246,7 +225,7 @@ static void group_free_pending(struct dcd *dev, struct dcd_group *g)
  * pending counts: an entry cut by clips leaves its uncovered pieces. */
 static void clips_unpend(struct dcd *dev)
 {
-	for (guint i = 0; i < dev->clips->len;) {
+	for (guint i = 0; i < dev->clips.len;) {
 		const struct extent_attr *at = &clip_at(dev, i)->attr;
 		struct dcd_group *g;
 		int64_t k, gaps;
@@ -419,9 +398,9 @@ static enum proto_rc spans_from_staging(struct dcd_host *host)
 	struct dcd *dev = host->dev;
 	enum proto_rc rc;
 
-	spans_reset(dev);
-	for (guint i = 0; i < host->staging->len; i++) {
-		const struct proto_range *r = &g_array_index(host->staging, struct proto_range, i);
+	dev->spans.len = 0;
+	for (uint32_t i = 0; i < host->staging.len; i++) {
+		const struct proto_range *r = &host->staging.v[i];
 
 		rc = spans_add(dev, r->start, r->len, i, -1);
 		if (rc != PROTO_RC_SUCCESS)
@@ -439,7 +418,7 @@ static struct dcd_group *response_group(struct dcd_host *host)
 	struct dcd *dev = host->dev;
 	const struct extent_attr *at;
 
-	if (dev->cfg.profile == DCD_PROFILE_SPEC && dev->clips->len) {
+	if (dev->cfg.profile == DCD_PROFILE_SPEC && dev->clips.len) {
 		at = &clip_at(dev, 0)->attr;
 		if (at->state == EXTENT_PENDING && at->host == (int)host->id)
 			return group_of(dev, at->group);
@@ -452,9 +431,9 @@ static enum proto_rc response_check(struct dcd_host *host, const struct dcd_grou
 {
 	struct dcd *dev = host->dev;
 
-	if (dev->clips->len != dev->spans->len)
+	if (dev->clips.len != dev->spans.len)
 		return PROTO_RC_INVALID_PA;
-	for (guint i = 0; i < dev->clips->len; i++) {
+	for (guint i = 0; i < dev->clips.len; i++) {
 		const struct extent_attr *at = &clip_at(dev, i)->attr;
 
 		if (at->state != EXTENT_PENDING || at->host != (int)host->id ||
@@ -476,7 +455,7 @@ static enum proto_rc add_response(struct dcd_host *host)
 	bool changed;
 	guint n;
 
-	rc = payload_check(host->staging->len, host->cmd.nranges,
+	rc = payload_check(host->staging.len, host->cmd.nranges,
 			   proto_payload_ranges(dev->cfg.payload_size));
 	if (rc == PROTO_RC_SUCCESS)
 		rc = spans_from_staging(host);
@@ -498,7 +477,7 @@ static enum proto_rc add_response(struct dcd_host *host)
 	}
 	/* every clip is pending in G: LEFT is what the answer changes in its
 	 * pending entries, the pieces around the accepted ones staying */
-	n = dev->clips->len;
+	n = dev->clips.len;
 	left = clips_delta(dev, false, &changed);
 	delta = final ? (int64_t)n - (int64_t)g->pending : (int64_t)n + left;
 	if (!extents_fit(dev, delta))
@@ -531,17 +510,17 @@ static enum proto_rc release_dc(struct dcd_host *host)
 	enum proto_rc rc;
 	bool changed;
 
-	rc = payload_check(host->staging->len, host->cmd.nranges,
+	rc = payload_check(host->staging.len, host->cmd.nranges,
 			   proto_payload_ranges(dev->cfg.payload_size));
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
-	if (host->staging->len == 0)
+	if (host->staging.len == 0)
 		return PROTO_RC_INVALID_INPUT;
 	rc = spans_from_staging(host);
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
 	clips_load(dev);
-	for (guint i = 0; i < dev->clips->len; i++) {
+	for (guint i = 0; i < dev->clips.len; i++) {
 		const struct extent_attr *at = &clip_at(dev, i)->attr;
 
 		if (!visible(at) || at->host != (int)host->id)
@@ -549,7 +528,7 @@ static enum proto_rc release_dc(struct dcd_host *host)
 	}
 	if (!extents_fit(dev, clips_delta(dev, false, &changed)))
 		return PROTO_RC_RESOURCES_EXHAUSTED;
-	for (guint i = 0; i < dev->clips->len; i++)
+	for (guint i = 0; i < dev->clips.len; i++)
 		clip_remove(dev, clip_at(dev, i), 0, false);
 	list_changed(host);
 	dcd_note_usage(dev);
@@ -589,7 +568,7 @@ static void mbox_execute(struct sim *k, void *target, const void *payload)
 		break;
 	}
 	done.rc = (uint8_t)rc;
-	g_array_set_size(host->staging, 0);
+	host->staging.len = 0;
 	host->busy = false;
 	sim_schedule(k, delay, host->port.done, host->port.target, &done, sizeof(done));
 }
@@ -603,7 +582,7 @@ void dcd_on_mbox_range(struct sim *k, void *target, const void *payload)
 			 host->dev->name, host->id);
 		return;
 	}
-	g_array_append_vals(host->staging, payload, 1);
+	dcd_vec_push(&host->staging) = *(const struct proto_range *)payload;
 }
 
 void dcd_on_mbox_command(struct sim *k, void *target, const void *payload)
@@ -620,7 +599,7 @@ void dcd_on_mbox_command(struct sim *k, void *target, const void *payload)
 	host->busy = true;
 	host->cmd = *cmd;
 	if (cmd->opcode == PROTO_OP_ADD_DC_RESPONSE || cmd->opcode == PROTO_OP_RELEASE_DC)
-		in = host->staging->len;
+		in = host->staging.len;
 	sim_schedule(k, latency_mbox(&host->dev->cfg.latency, in), mbox_execute, host, NULL, 0);
 }
 
@@ -628,19 +607,19 @@ void dcd_on_mbox_command(struct sim *k, void *target, const void *payload)
 
 static const struct proto_extent *fm_extent(const struct dcd *dev, uint32_t i)
 {
-	return &g_array_index(dev->fm_staging, struct proto_extent, i);
+	return &dev->fm_staging.v[i];
 }
 
 /* The extents the FM listed with its command, as sorted spans inside the
  * command's region: Invalid Input for none, else as spans_add/finish. */
 static enum proto_rc spans_from_fm_extents(struct dcd *dev)
 {
-	uint32_t n = dev->fm_staging->len;
+	uint32_t n = dev->fm_staging.len;
 	enum proto_rc rc;
 
 	if (n == 0)
 		return PROTO_RC_INVALID_INPUT;
-	spans_reset(dev);
+	dev->spans.len = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		rc = spans_add(dev, fm_extent(dev, i)->start, fm_extent(dev, i)->len, i,
 			       dev->fm_cmd.region);
@@ -698,12 +677,11 @@ static enum proto_rc add_select(struct dcd *dev, bool contiguous, enum proto_cau
 	default:
 		return PROTO_RC_INVALID_INPUT;
 	}
-	spans_reset(dev);
+	dev->spans.len = 0;
 	for (guint i = 0; i < dev->alloc->len; i++) {
 		const struct extent_range *r = &g_array_index(dev->alloc, struct extent_range, i);
-		struct dcd_span span = { r->start, r->len, cmd->region, 0 };
 
-		g_array_append_val(dev->spans, span);
+		dcd_vec_push(&dev->spans) = (struct dcd_span){ r->start, r->len, cmd->region, 0 };
 	}
 	return PROTO_RC_SUCCESS;
 }
@@ -711,14 +689,14 @@ static enum proto_rc add_select(struct dcd *dev, bool contiguous, enum proto_cau
 /* Prescriptive: the FM names free, aligned, disjoint extents. */
 static enum proto_rc add_prescribed(struct dcd *dev, enum proto_cause *cause)
 {
-	uint32_t n = dev->fm_staging->len, new_tags = 0;
+	uint32_t n = dev->fm_staging.len, new_tags = 0;
 	enum proto_rc rc;
 
 	rc = spans_from_fm_extents(dev);
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct dcd_span *s = &g_array_index(dev->spans, struct dcd_span, i);
+		const struct dcd_span *s = &dev->spans.v[i];
 
 		if (!extent_map_range_is_free(dev->maps[s->region], s->start, s->len))
 			return PROTO_RC_INVALID_EXTENT_LIST;
@@ -794,7 +772,7 @@ static enum proto_rc fm_add(struct dcd *dev, struct dcd_host *host, enum proto_c
 	}
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
-	n = dev->spans->len;
+	n = dev->spans.len;
 	if (log_full(dev, host, n, cause))
 		return PROTO_RC_RETRY_REQUIRED;
 
@@ -803,12 +781,12 @@ static enum proto_rc fm_add(struct dcd *dev, struct dcd_host *host, enum proto_c
 	g->host = host->id;
 	g->request = cmd->sim.request;
 	g->offered = g_array_sized_new(FALSE, FALSE, sizeof(struct dcd_span), n);
-	g_array_append_vals(g->offered, dev->spans->data, n);
+	g_array_append_vals(g->offered, dev->spans.v, n);
 	g->pending = n;
 	g_hash_table_insert(dev->groups, &g->id, g);
 	g_queue_push_tail(&host->groups, g);
 	for (guint i = 0; i < n; i++) {
-		const struct dcd_span *s = &g_array_index(dev->spans, struct dcd_span, i);
+		const struct dcd_span *s = &dev->spans.v[i];
 		struct proto_extent ext;
 		struct extent_attr attr;
 
@@ -824,7 +802,7 @@ static enum proto_rc fm_add(struct dcd *dev, struct dcd_host *host, enum proto_c
 	for (guint i = 0; i < n; i++) {
 		struct proto_extent ext;
 
-		offer_extent(dev, &g_array_index(dev->spans, struct dcd_span, i), &ext);
+		offer_extent(dev, &dev->spans.v[i], &ext);
 		dcd_log_post(host, PROTO_EVENT_ADD_CAPACITY, i + 1 < n, 0, &ext, g->request);
 	}
 	dcd_note_usage(dev);
@@ -832,7 +810,7 @@ static enum proto_rc fm_add(struct dcd *dev, struct dcd_host *host, enum proto_c
 }
 
 struct tag_walk {
-	GArray *clips;
+	struct dcd *dev;
 	unsigned host;
 	const uint8_t *tag;
 	uint32_t region;
@@ -859,7 +837,7 @@ static int tag_visit(const struct extent_entry *e, void *data)
 		return 0;
 	}
 	if (e->attr.state == EXTENT_PENDING || visible(&e->attr))
-		g_array_append_val(w->clips, clip);
+		dcd_vec_push(&w->dev->clips) = clip;
 	return 0;
 }
 
@@ -868,7 +846,7 @@ static enum proto_rc release_tag_clips(struct dcd *dev, bool forced)
 {
 	const struct proto_fm_cmd *cmd = &dev->fm_cmd;
 	struct tag_walk w = {
-		.clips = dev->clips,
+		.dev = dev,
 		.host = cmd->host,
 		.tag = cmd->tag,
 		.region = cmd->region,
@@ -879,10 +857,10 @@ static enum proto_rc release_tag_clips(struct dcd *dev, bool forced)
 		return PROTO_RC_UNSUPPORTED;
 	if (proto_tag_is_zero(cmd->tag))
 		return PROTO_RC_INVALID_INPUT;
-	g_array_set_size(dev->clips, 0);
+	dev->clips.len = 0;
 	dcd_region_walk(dev->maps[cmd->region], 0, UINT64_MAX, tag_visit, &w);
 	/* pending DPA cannot be released unless forced */
-	if (w.pending_hit || dev->clips->len == 0)
+	if (w.pending_hit || dev->clips.len == 0)
 		return PROTO_RC_INVALID_PA;
 	return PROTO_RC_SUCCESS;
 }
@@ -898,7 +876,7 @@ static enum proto_rc release_prescribed_clips(struct dcd *dev, bool forced)
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
 	clips_load(dev);
-	for (guint i = 0; i < dev->clips->len; i++) {
+	for (guint i = 0; i < dev->clips.len; i++) {
 		const struct extent_attr *at = &clip_at(dev, i)->attr;
 		bool ok = visible(at) || (forced && at->state == EXTENT_PENDING);
 
@@ -913,7 +891,7 @@ static enum proto_rc release_prescribed_clips(struct dcd *dev, bool forced)
 static void release_ask(struct dcd *dev, struct dcd_host *host, bool sanitize)
 {
 	struct dcd_release *rel = g_new0(struct dcd_release, 1);
-	guint n = dev->clips->len;
+	guint n = dev->clips.len;
 
 	rel->id = dev->next_id++;
 	rel->host = host->id;
@@ -943,7 +921,7 @@ static void release_ask(struct dcd *dev, struct dcd_host *host, bool sanitize)
 /* Forced removal: access is gone now; the host only hears of it. */
 static void release_force(struct dcd *dev, struct dcd_host *host, bool sanitize)
 {
-	guint n = dev->clips->len;
+	guint n = dev->clips.len;
 
 	clips_unpend(dev);
 	for (guint i = 0; i < n; i++)
@@ -986,7 +964,7 @@ static enum proto_rc fm_release(struct dcd *dev, struct dcd_host *host, enum pro
 	}
 	/* a forced removal does not wait for log space: records that find
 	 * the log full are dropped, the capacity is gone regardless */
-	if (!forced && log_full(dev, host, dev->clips->len, cause))
+	if (!forced && log_full(dev, host, dev->clips.len, cause))
 		return PROTO_RC_RETRY_REQUIRED;
 	if (forced)
 		release_force(dev, host, sanitize);
@@ -1038,7 +1016,7 @@ static enum proto_rc fm_dc(struct dcd *dev, enum proto_cause *cause)
 	struct dcd_host *host;
 	enum proto_rc rc;
 
-	rc = payload_check(dev->fm_staging->len, cmd->nextents,
+	rc = payload_check(dev->fm_staging.len, cmd->nextents,
 			   proto_payload_fm_extents(dev->cfg.payload_size));
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
@@ -1077,7 +1055,7 @@ static void fm_execute(struct sim *k, void *target, const void *payload)
 	}
 	done.rc = (uint8_t)rc;
 	done.sim_cause = (uint8_t)cause;
-	g_array_set_size(dev->fm_staging, 0);
+	dev->fm_staging.len = 0;
 	dev->fm_busy = false;
 	sim_schedule(k, 0, dev->fm.done, dev->fm.target, &done, sizeof(done));
 }
@@ -1090,7 +1068,7 @@ void dcd_on_fm_extent(struct sim *k, void *target, const void *payload)
 		sim_fail(k, "'%s': the FM wrote a command payload during a command", dev->name);
 		return;
 	}
-	g_array_append_vals(dev->fm_staging, payload, 1);
+	dcd_vec_push(&dev->fm_staging) = *(const struct proto_extent *)payload;
 }
 
 void dcd_on_fm_command(struct sim *k, void *target, const void *payload)

@@ -7,6 +7,25 @@
 
 #include "models/dcd.h"
 
+/* A growable array kept from command to command, so that loading a list
+ * costs no allocation: LEN elements in use of CAP. */
+#define DCD_VEC(type)              \
+	struct {                   \
+		type *v;           \
+		uint32_t len, cap; \
+	}
+
+/* Appends an element to VEC, growing it when full; evaluates to it. */
+#define dcd_vec_push(vec)                                                          \
+	(*((vec)->len == (vec)->cap                                                \
+		   ? ((vec)->v = dcd_vec_grow((vec)->v, &(vec)->cap, sizeof(*(vec)->v))) \
+		   : (vec)->v,                                                     \
+	   &(vec)->v[(vec)->len++]))
+
+/* Reallocates DATA, an array of *CAP elements of SIZE bytes, with room
+ * for more, and sets *CAP to its new capacity. */
+void *dcd_vec_grow(void *data, uint32_t *cap, size_t size);
+
 /* A FIFO of records that grows when full (it only grows while a qemu log
  * drops or forced records pile up, so it stays small). */
 struct dcd_ring {
@@ -60,7 +79,7 @@ struct dcd_host {
 	/* mailbox */
 	bool busy;
 	struct proto_mbox_cmd cmd;
-	GArray *staging;		/* struct proto_range */
+	DCD_VEC(struct proto_range) staging;
 };
 
 /* A DPA range inside one region, with the index of the list entry it came
@@ -94,7 +113,7 @@ struct dcd {
 	/* FM API */
 	bool fm_busy;
 	struct proto_fm_cmd fm_cmd;
-	GArray *fm_staging;		/* struct proto_extent */
+	DCD_VEC(struct proto_extent) fm_staging;
 	/* offers, releases and tags by id */
 	GHashTable *groups;		/* uint64 id -> struct dcd_group */
 	GHashTable *releases;		/* uint64 id -> struct dcd_release */
@@ -110,8 +129,8 @@ struct dcd {
 	dcd_observer_fn observer;
 	void *observer_data;
 	/* scratch, reused by every command */
-	GArray *spans;			/* struct dcd_span */
-	GArray *clips;			/* struct dcd_clip */
+	DCD_VEC(struct dcd_span) spans;
+	DCD_VEC(struct dcd_clip) clips;
 	GArray *alloc;			/* struct extent_range */
 };
 
