@@ -177,7 +177,7 @@ static enum proto_rc payload_check(guint staged, uint32_t declared, uint32_t cap
 
 static struct dcd_release *release_of(const struct dcd *dev, uint64_t id)
 {
-	struct dcd_release *r = g_hash_table_lookup(dev->releases, &id);
+	struct dcd_release *r = dcd_release_find(dev, id);
 
 	if (!r)
 		sim_fail(dev->k, "'%s': releasing extent of unknown release %" PRIu64, dev->name,
@@ -189,12 +189,7 @@ static void release_sub(struct dcd *dev, struct dcd_release *r, uint64_t bytes)
 {
 	r->bytes -= bytes;
 	if (r->bytes == 0)
-		g_hash_table_remove(dev->releases, &r->id);
-}
-
-static struct dcd_group *group_of(const struct dcd *dev, uint64_t id)
-{
-	return g_hash_table_lookup(dev->groups, &id);
+		dcd_release_retire(dev, r);
 }
 
 /* Frees the entries still pending in offer G: its pending count says when
@@ -231,7 +226,7 @@ static void clips_unpend(struct dcd *dev)
 		int64_t k, gaps;
 
 		i = entry_clips(dev, i, &k, &gaps);
-		if (at->state == EXTENT_PENDING && (g = group_of(dev, at->group)))
+		if (at->state == EXTENT_PENDING && (g = dcd_group_find(dev, at->group)))
 			g->pending = g->pending + (uint64_t)gaps - 1;
 	}
 }
@@ -251,8 +246,7 @@ static void group_close(struct dcd *dev, struct dcd_host *host, struct dcd_group
 		dev->dead_groups--;
 	if (g->dropped)
 		dev->dropped_groups--;
-	g_queue_remove(&host->groups, g);
-	g_hash_table_remove(dev->groups, &g->id);
+	dcd_group_retire(dev, g);
 }
 
 /* Takes clip C away from its host at once: Release DC, or a forced
@@ -275,7 +269,7 @@ static void clip_remove(struct dcd *dev, const struct dcd_clip *c, uint64_t requ
 	dcd_tag_sub(dev, at->tag, c->len);
 	switch (at->state) {
 	case EXTENT_PENDING:
-		g = group_of(dev, at->group);
+		g = dcd_group_find(dev, at->group);
 		if (g && !g->dead) {
 			g->dead = true;
 			dev->dead_groups++;
@@ -421,7 +415,7 @@ static struct dcd_group *response_group(struct dcd_host *host)
 	if (dev->cfg.profile == DCD_PROFILE_SPEC && dev->clips.len) {
 		at = &clip_at(dev, 0)->attr;
 		if (at->state == EXTENT_PENDING && at->host == (int)host->id)
-			return group_of(dev, at->group);
+			return dcd_group_find(dev, at->group);
 	}
 	return g_queue_peek_head(&host->groups);
 }
@@ -776,15 +770,10 @@ static enum proto_rc fm_add(struct dcd *dev, struct dcd_host *host, enum proto_c
 	if (log_full(dev, host, n, cause))
 		return PROTO_RC_RETRY_REQUIRED;
 
-	g = g_new0(struct dcd_group, 1);
-	g->id = dev->next_id++;
-	g->host = host->id;
+	g = dcd_group_new(dev, host);
 	g->request = cmd->sim.request;
-	g->offered = g_array_sized_new(FALSE, FALSE, sizeof(struct dcd_span), n);
 	g_array_append_vals(g->offered, dev->spans.v, n);
 	g->pending = n;
-	g_hash_table_insert(dev->groups, &g->id, g);
-	g_queue_push_tail(&host->groups, g);
 	for (guint i = 0; i < n; i++) {
 		const struct dcd_span *s = &dev->spans.v[i];
 		struct proto_extent ext;
@@ -890,14 +879,11 @@ static enum proto_rc release_prescribed_clips(struct dcd *dev, bool forced)
  * release that remembers the request and the sanitize flag. */
 static void release_ask(struct dcd *dev, struct dcd_host *host, bool sanitize)
 {
-	struct dcd_release *rel = g_new0(struct dcd_release, 1);
+	struct dcd_release *rel = dcd_release_new(dev, host->id);
 	guint n = dev->clips.len;
 
-	rel->id = dev->next_id++;
-	rel->host = host->id;
 	rel->request = dev->fm_cmd.sim.request;
 	rel->sanitize = sanitize;
-	g_hash_table_insert(dev->releases, &rel->id, rel);
 	for (guint i = 0; i < n; i++) {
 		const struct dcd_clip *c = clip_at(dev, i);
 		struct extent_attr attr = c->attr;
