@@ -644,7 +644,6 @@ static uint64_t dropped_bytes(const struct dcd *dev)
 void dcd_get_stats(const struct dcd *dev, struct dcd_stats *out)
 {
 	g_return_if_fail(dev != NULL && out != NULL);
-	memset(out, 0, sizeof(*out));
 	out->extents = dcd_extent_count(dev);
 	out->tags = dev->tags.count;
 	out->pending_groups = dev->groups.count;
@@ -655,9 +654,12 @@ void dcd_get_stats(const struct dcd *dev, struct dcd_stats *out)
 	out->records_posted = dev->records_posted;
 	out->records_dropped = dev->records_dropped;
 	out->retries = dev->retries;
-	for (unsigned i = 0; i < dev->cfg.nregions; i++)
-		for (int s = 0; s < EXTENT_STATE_COUNT; s++)
+	/* every field is set (no memset): this runs on every usage note */
+	for (int s = 0; s < EXTENT_STATE_COUNT; s++) {
+		out->bytes[s] = 0;
+		for (unsigned i = 0; i < dev->cfg.nregions; i++)
 			out->bytes[s] += extent_map_get_bytes(dev->maps[i], (enum extent_state)s);
+	}
 }
 
 static bool in_host_list(const struct extent_entry *e, unsigned host)

@@ -193,6 +193,7 @@ struct dcd_group *dcd_pending_group(const struct dcd *dev, unsigned host, uint64
 /* dcd_log.c */
 void dcd_ring_init(struct dcd_ring *ring, uint32_t cap);
 void dcd_ring_clear(struct dcd_ring *ring);
+/* The record I places after the head, I below the ring's capacity. */
 struct proto_record *dcd_ring_at(const struct dcd_ring *ring, uint32_t i);
 /* Free log slots a new chain may take under the spec profile. */
 uint32_t dcd_log_room(const struct dcd_host *host);
