@@ -339,27 +339,23 @@ static uint64_t get_config(struct dcd_host *host, struct proto_mbox_done *done,
 	return delay;
 }
 
+/* Counts the extents of a host's list and keeps, in the clips, the page
+ * of them the command asks for: one walk over the maps. */
 struct page_walk {
-	struct dcd_host *host;
-	uint64_t skip, want, sent, total;
-	uint64_t delay;
+	struct dcd *dev;
+	int host;
+	uint64_t skip, max, total;
 };
 
 static int page_visit(const struct extent_entry *e, void *data)
 {
 	struct page_walk *w = data;
-	struct proto_extent out;
 
-	if (!visible(&e->attr) || e->attr.host != (int)w->host->id)
+	if (!visible(&e->attr) || e->attr.host != w->host)
 		return 0;
-	w->total++;
-	if (w->total <= w->skip || w->sent == w->want)
-		return 0;
-	out = (struct proto_extent){ .start = e->start, .len = e->len, .seq = e->attr.seq };
-	memcpy(out.tag, e->attr.tag, PROTO_TAG_SIZE);
-	sim_schedule(w->host->dev->k, w->delay, w->host->port.extent, w->host->port.target, &out,
-		     sizeof(out));
-	w->sent++;
+	if (++w->total > w->skip && w->dev->clips.len < w->max)
+		dcd_vec_push(&w->dev->clips) =
+			(struct dcd_clip){ .start = e->start, .len = e->len, .attr = e->attr };
 	return 0;
 }
 
@@ -367,24 +363,33 @@ static uint64_t get_extent_list(struct dcd_host *host, struct proto_mbox_done *d
 				enum proto_rc *rc)
 {
 	struct dcd *dev = host->dev;
-	struct dcd_host_stats hs;
-	struct page_walk w = { .host = host, .skip = host->cmd.start };
+	struct page_walk w = {
+		.dev = dev,
+		.host = (int)host->id,
+		.skip = host->cmd.start,
+		.max = MIN(host->cmd.count, proto_payload_extents(dev->cfg.payload_size)),
+	};
+	uint64_t delay;
 
-	dcd_get_host_stats(dev, host->id, &hs);
-	if (host->cmd.start > hs.extents) {
+	dev->clips.len = 0;
+	for (unsigned i = 0; i < dev->cfg.nregions; i++)
+		dcd_region_walk(dev->maps[i], 0, UINT64_MAX, page_visit, &w);
+	if (host->cmd.start > w.total) {
 		*rc = PROTO_RC_INVALID_INPUT;
 		return 0;
 	}
-	w.want = MIN(MIN(host->cmd.count, proto_payload_extents(dev->cfg.payload_size)),
-		     hs.extents - host->cmd.start);
-	w.delay = dcd_out_delay(dev, w.want);
-	for (unsigned i = 0; i < dev->cfg.nregions; i++)
-		dcd_region_walk(dev->maps[i], 0, UINT64_MAX, page_visit, &w);
-	done->count = (uint32_t)w.sent;
-	done->total = (uint32_t)hs.extents;
+	delay = dcd_out_delay(dev, dev->clips.len);
+	for (uint32_t i = 0; i < dev->clips.len; i++) {
+		struct proto_extent out;
+
+		clip_extent(clip_at(dev, i), &out);
+		sim_schedule(dev->k, delay, host->port.extent, host->port.target, &out, sizeof(out));
+	}
+	done->count = dev->clips.len;
+	done->total = (uint32_t)w.total;
 	done->generation = host->generation;
 	*rc = PROTO_RC_SUCCESS;
-	return w.delay;
+	return delay;
 }
 
 static enum proto_rc spans_from_staging(struct dcd_host *host)
