@@ -15,7 +15,8 @@
 		uint32_t len, cap; \
 	}
 
-/* Appends an element to VEC, growing it when full; evaluates to it. */
+/* Appends an element to VEC (evaluated more than once), growing it when
+ * full; evaluates to the element. */
 #define dcd_vec_push(vec)                                                          \
 	(*((vec)->len == (vec)->cap                                                \
 		   ? ((vec)->v = dcd_vec_grow((vec)->v, &(vec)->cap, sizeof(*(vec)->v))) \
@@ -164,11 +165,13 @@ struct dcd {
 /* The offer or release ID, or NULL. */
 struct dcd_group *dcd_group_find(const struct dcd *dev, uint64_t id);
 struct dcd_release *dcd_release_find(const struct dcd *dev, uint64_t id);
-/* A new offer or release with the next id, in the table (offers also in
- * HOST's queue); its other fields are zero but for the offer's empty array. */
+/* A new offer or release with the next id, in its table (the offer also
+ * last in HOST's queue); its other fields are zero, but for the offer's
+ * empty array. */
 struct dcd_group *dcd_group_new(struct dcd *dev, struct dcd_host *host);
 struct dcd_release *dcd_release_new(struct dcd *dev, unsigned host);
-/* Takes G out of its host's queue and the table, for reuse. */
+/* Takes the offer out of its host's queue and its table, the release out
+ * of its table, for reuse. */
 void dcd_group_retire(struct dcd *dev, struct dcd_group *g);
 void dcd_release_retire(struct dcd *dev, struct dcd_release *r);
 uint64_t dcd_extent_count(const struct dcd *dev);
