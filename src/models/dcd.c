@@ -162,10 +162,164 @@ static gboolean tag_equal(gconstpointer a, gconstpointer b)
 	return proto_tag_equal(a, b);
 }
 
-static void group_free(gpointer data)
-{
-	struct dcd_group *g = data;
+/* ---- tables, offers and releases ------------------------------------ */
 
+#define TABLE_MIN_SLOTS 16
+
+static uint32_t table_home(const struct dcd_table *t, uint64_t k0, uint64_t k1)
+{
+	uint64_t h = k0 * UINT64_C(0x9e3779b97f4a7c15) ^ k1 * UINT64_C(0xc2b2ae3d27d4eb4f);
+
+	return (uint32_t)(h ^ h >> 32) & t->mask;
+}
+
+void dcd_table_init(struct dcd_table *t)
+{
+	t->slots = g_new0(struct dcd_slot, TABLE_MIN_SLOTS);
+	t->mask = TABLE_MIN_SLOTS - 1;
+	t->count = 0;
+}
+
+void dcd_table_clear(struct dcd_table *t)
+{
+	g_free(t->slots);
+	t->slots = NULL;
+	t->mask = t->count = 0;
+}
+
+uint64_t *dcd_table_find(const struct dcd_table *t, uint64_t k0, uint64_t k1)
+{
+	for (uint32_t i = table_home(t, k0, k1);; i = (i + 1) & t->mask) {
+		struct dcd_slot *s = &t->slots[i];
+
+		if (!s->value)
+			return NULL;
+		if (s->key[0] == k0 && s->key[1] == k1)
+			return &s->value;
+	}
+}
+
+static void table_put(struct dcd_table *t, const struct dcd_slot *slot)
+{
+	uint32_t i = table_home(t, slot->key[0], slot->key[1]);
+
+	while (t->slots[i].value)
+		i = (i + 1) & t->mask;
+	t->slots[i] = *slot;
+	t->count++;
+}
+
+void dcd_table_add(struct dcd_table *t, uint64_t k0, uint64_t k1, uint64_t value)
+{
+	struct dcd_slot slot = { { k0, k1 }, value };
+
+	if (2 * ((uint64_t)t->count + 1) > (uint64_t)t->mask + 1) {
+		struct dcd_slot *old = t->slots;
+		uint32_t n = t->mask + 1;
+
+		t->slots = g_new0(struct dcd_slot, 2 * (size_t)n);
+		t->mask = 2 * n - 1;
+		t->count = 0;
+		for (uint32_t i = 0; i < n; i++)
+			if (old[i].value)
+				table_put(t, &old[i]);
+		g_free(old);
+	}
+	table_put(t, &slot);
+}
+
+void dcd_table_remove(struct dcd_table *t, uint64_t *value)
+{
+	const struct dcd_slot *slot =
+		(const struct dcd_slot *)((char *)value - offsetof(struct dcd_slot, value));
+	uint32_t hole = (uint32_t)(slot - t->slots);
+
+	/* backward shift: an entry after the hole moves into it unless its
+	 * home lies between the hole and itself, so no probe chain breaks */
+	for (uint32_t j = (hole + 1) & t->mask; t->slots[j].value; j = (j + 1) & t->mask) {
+		uint32_t home = table_home(t, t->slots[j].key[0], t->slots[j].key[1]);
+
+		if (((j - home) & t->mask) >= ((j - hole) & t->mask)) {
+			t->slots[hole] = t->slots[j];
+			hole = j;
+		}
+	}
+	t->slots[hole].value = 0;
+	t->count--;
+}
+
+struct dcd_group *dcd_group_find(const struct dcd *dev, uint64_t id)
+{
+	const uint64_t *v = dcd_table_find(&dev->groups, id, 0);
+
+	return v ? (struct dcd_group *)(uintptr_t)*v : NULL;
+}
+
+struct dcd_release *dcd_release_find(const struct dcd *dev, uint64_t id)
+{
+	const uint64_t *v = dcd_table_find(&dev->releases, id, 0);
+
+	return v ? (struct dcd_release *)(uintptr_t)*v : NULL;
+}
+
+/* The offer or release in slot I of its table, or NULL: for walks over
+ * all of them. */
+static struct dcd_group *group_at(const struct dcd *dev, uint32_t i)
+{
+	return (struct dcd_group *)(uintptr_t)dev->groups.slots[i].value;
+}
+
+static struct dcd_release *release_at(const struct dcd *dev, uint32_t i)
+{
+	return (struct dcd_release *)(uintptr_t)dev->releases.slots[i].value;
+}
+
+struct dcd_group *dcd_group_new(struct dcd *dev, struct dcd_host *host)
+{
+	struct dcd_group *g;
+	GArray *offered;
+
+	if (dev->spare_groups.len) {
+		g = dev->spare_groups.v[--dev->spare_groups.len];
+		offered = g->offered;
+		g_array_set_size(offered, 0);
+	} else {
+		g = g_new(struct dcd_group, 1);
+		offered = g_array_new(FALSE, FALSE, sizeof(struct dcd_span));
+	}
+	*g = (struct dcd_group){ .id = dev->next_id++, .host = host->id, .offered = offered };
+	g->link.data = g;
+	dcd_table_add(&dev->groups, g->id, 0, (uintptr_t)g);
+	g_queue_push_tail_link(&host->groups, &g->link);
+	return g;
+}
+
+struct dcd_release *dcd_release_new(struct dcd *dev, unsigned host)
+{
+	struct dcd_release *r = dev->spare_releases.len
+					? dev->spare_releases.v[--dev->spare_releases.len]
+					: g_new(struct dcd_release, 1);
+
+	*r = (struct dcd_release){ .id = dev->next_id++, .host = host };
+	dcd_table_add(&dev->releases, r->id, 0, (uintptr_t)r);
+	return r;
+}
+
+void dcd_group_retire(struct dcd *dev, struct dcd_group *g)
+{
+	g_queue_unlink(&dev->hosts[g->host].groups, &g->link);
+	dcd_table_remove(&dev->groups, dcd_table_find(&dev->groups, g->id, 0));
+	dcd_vec_push(&dev->spare_groups) = g;
+}
+
+void dcd_release_retire(struct dcd *dev, struct dcd_release *r)
+{
+	dcd_table_remove(&dev->releases, dcd_table_find(&dev->releases, r->id, 0));
+	dcd_vec_push(&dev->spare_releases) = r;
+}
+
+static void group_free(struct dcd_group *g)
+{
 	g_array_unref(g->offered);
 	g_free(g);
 }
@@ -194,16 +348,12 @@ struct dcd *dcd_new(struct sim *k, unsigned id, const struct dcd_config *cfg, GE
 		dcd_ring_init(&host->log, cfg->log_capacity);
 		dcd_ring_init(&host->posting, cfg->log_capacity);
 		g_queue_init(&host->groups);
-		host->staging = g_array_new(FALSE, FALSE, sizeof(struct proto_range));
 	}
 	dev->rng = sim_stream(k, dev->name);
-	dev->fm_staging = g_array_new(FALSE, FALSE, sizeof(struct proto_extent));
-	dev->groups = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, group_free);
-	dev->releases = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
-	dev->tags = g_hash_table_new_full(tag_hash, tag_equal, NULL, g_free);
+	dcd_table_init(&dev->groups);
+	dcd_table_init(&dev->releases);
+	dcd_table_init(&dev->tags);
 	dev->next_id = 1;
-	dev->spans = g_array_new(FALSE, FALSE, sizeof(struct dcd_span));
-	dev->clips = g_array_new(FALSE, FALSE, sizeof(struct dcd_clip));
 	dev->alloc = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
 	return dev;
 }
@@ -217,20 +367,36 @@ void dcd_free(struct dcd *dev)
 
 		dcd_ring_clear(&host->log);
 		dcd_ring_clear(&host->posting);
-		g_queue_clear(&host->groups);	/* the groups belong to dev->groups */
-		g_array_unref(host->staging);
+		g_free(host->staging.v);
 	}
 	g_free(dev->hosts);
 	for (unsigned i = 0; i < dev->cfg.nregions; i++)
 		extent_map_free(dev->maps[i]);
-	g_array_unref(dev->fm_staging);
-	g_hash_table_destroy(dev->groups);
-	g_hash_table_destroy(dev->releases);
-	g_hash_table_destroy(dev->tags);
-	g_array_unref(dev->spans);
-	g_array_unref(dev->clips);
+	g_free(dev->fm_staging.v);
+	for (uint32_t i = 0; i <= dev->groups.mask; i++)
+		if (group_at(dev, i))
+			group_free(group_at(dev, i));
+	for (uint32_t i = 0; i < dev->spare_groups.len; i++)
+		group_free(dev->spare_groups.v[i]);
+	for (uint32_t i = 0; i <= dev->releases.mask; i++)
+		g_free(release_at(dev, i));
+	for (uint32_t i = 0; i < dev->spare_releases.len; i++)
+		g_free(dev->spare_releases.v[i]);
+	dcd_table_clear(&dev->groups);
+	dcd_table_clear(&dev->releases);
+	dcd_table_clear(&dev->tags);
+	g_free(dev->spare_groups.v);
+	g_free(dev->spare_releases.v);
+	g_free(dev->spans.v);
+	g_free(dev->clips.v);
 	g_array_unref(dev->alloc);
 	g_free(dev);
+}
+
+void *dcd_vec_grow(void *data, uint32_t *cap, size_t size)
+{
+	*cap = *cap ? 2 * *cap : 16;
+	return g_realloc_n(data, *cap, size);
 }
 
 void dcd_connect_host(struct dcd *dev, unsigned host, const struct proto_host_port *port)
@@ -308,47 +474,55 @@ bool dcd_tags_tracked(const struct dcd *dev)
 
 uint32_t dcd_avail_tags(const struct dcd *dev)
 {
-	guint used = g_hash_table_size(dev->tags);
+	uint32_t used = dev->tags.count;
 
 	if (!dcd_tags_tracked(dev) || used >= dev->cfg.max_tags)
 		return 0;
 	return dev->cfg.max_tags - used;
 }
 
+/* TAG as a table key; false for the zero tag (none, never counted). */
+static bool tag_key(const uint8_t tag[PROTO_TAG_SIZE], uint64_t key[2])
+{
+	memcpy(key, tag, PROTO_TAG_SIZE);
+	return key[0] | key[1];
+}
+
 bool dcd_tag_in_use(const struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE])
 {
-	return g_hash_table_contains(dev->tags, tag);
+	uint64_t key[2];
+
+	return tag_key(tag, key) && dcd_table_find(&dev->tags, key[0], key[1]);
 }
 
 void dcd_tag_add(struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE], uint64_t bytes)
 {
-	struct dcd_tag *t;
+	uint64_t key[2], *v;
 
-	if (proto_tag_is_zero(tag))
+	/* a zero value would mark the slot empty: spans are never empty */
+	if (!tag_key(tag, key) || !bytes)
 		return;
-	t = g_hash_table_lookup(dev->tags, tag);
-	if (!t) {
-		t = g_new0(struct dcd_tag, 1);
-		memcpy(t->tag, tag, PROTO_TAG_SIZE);
-		g_hash_table_insert(dev->tags, t->tag, t);
-	}
-	t->bytes += bytes;
+	v = dcd_table_find(&dev->tags, key[0], key[1]);
+	if (v)
+		*v += bytes;
+	else
+		dcd_table_add(&dev->tags, key[0], key[1], bytes);
 }
 
 void dcd_tag_sub(struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE], uint64_t bytes)
 {
-	struct dcd_tag *t;
+	uint64_t key[2], *v;
 
-	if (proto_tag_is_zero(tag))
+	if (!tag_key(tag, key))
 		return;
-	t = g_hash_table_lookup(dev->tags, tag);
-	if (!t || t->bytes < bytes) {
+	v = dcd_table_find(&dev->tags, key[0], key[1]);
+	if (!v || *v < bytes) {
 		sim_fail(dev->k, "'%s': tag accounting went below zero", dev->name);
 		return;
 	}
-	t->bytes -= bytes;
-	if (t->bytes == 0)
-		g_hash_table_remove(dev->tags, tag);
+	*v -= bytes;
+	if (!*v)
+		dcd_table_remove(&dev->tags, v);
 }
 
 void dcd_note(struct dcd *dev, enum dcd_note_kind kind, unsigned index)
@@ -359,7 +533,7 @@ void dcd_note(struct dcd *dev, enum dcd_note_kind kind, unsigned index)
 		return;
 	if (kind == DCD_NOTE_USAGE) {
 		note.extents = dcd_extent_count(dev);
-		note.tags = g_hash_table_size(dev->tags);
+		note.tags = dev->tags.count;
 	} else if (kind == DCD_NOTE_REGION_MAP) {
 		note.region = index;
 	} else {
@@ -400,7 +574,7 @@ struct dcd_group *dcd_pending_group(const struct dcd *dev, unsigned host, uint64
 	for (unsigned i = 0; i < dev->cfg.nregions; i++)
 		if (extent_map_lookup(dev->maps[i], dpa, &e))
 			return e.attr.state == EXTENT_PENDING && e.attr.host == (int)host
-				       ? g_hash_table_lookup(dev->groups, &e.attr.group)
+				       ? dcd_group_find(dev, e.attr.group)
 				       : NULL;
 	return NULL;
 }
@@ -446,19 +620,17 @@ static int pending_visit(const struct extent_entry *e, void *data)
 /* The bytes still pending in the offers that lost records of their chain. */
 static uint64_t dropped_bytes(const struct dcd *dev)
 {
-	GHashTableIter it;
-	gpointer value;
 	uint64_t bytes = 0;
 
 	if (dev->dropped_groups == 0)
 		return 0;
-	g_hash_table_iter_init(&it, dev->groups);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		const struct dcd_group *g = value;
-		struct pending_walk w = { .group = g->id };
+	for (uint32_t j = 0; j <= dev->groups.mask; j++) {
+		const struct dcd_group *g = group_at(dev, j);
+		struct pending_walk w;
 
-		if (!g->dropped)
+		if (!g || !g->dropped)
 			continue;
+		w = (struct pending_walk){ .group = g->id };
 		for (guint i = 0; i < g->offered->len; i++) {
 			const struct dcd_span *s = &g_array_index(g->offered, struct dcd_span, i);
 
@@ -472,10 +644,9 @@ static uint64_t dropped_bytes(const struct dcd *dev)
 void dcd_get_stats(const struct dcd *dev, struct dcd_stats *out)
 {
 	g_return_if_fail(dev != NULL && out != NULL);
-	memset(out, 0, sizeof(*out));
 	out->extents = dcd_extent_count(dev);
-	out->tags = g_hash_table_size(dev->tags);
-	out->pending_groups = g_hash_table_size(dev->groups);
+	out->tags = dev->tags.count;
+	out->pending_groups = dev->groups.count;
 	out->dead_groups = dev->dead_groups;
 	out->dropped_groups = dev->dropped_groups;
 	out->dropped_bytes = dropped_bytes(dev);
@@ -483,9 +654,12 @@ void dcd_get_stats(const struct dcd *dev, struct dcd_stats *out)
 	out->records_posted = dev->records_posted;
 	out->records_dropped = dev->records_dropped;
 	out->retries = dev->retries;
-	for (unsigned i = 0; i < dev->cfg.nregions; i++)
-		for (int s = 0; s < EXTENT_STATE_COUNT; s++)
+	/* every field is set (no memset): this runs on every usage note */
+	for (int s = 0; s < EXTENT_STATE_COUNT; s++) {
+		out->bytes[s] = 0;
+		for (unsigned i = 0; i < dev->cfg.nregions; i++)
 			out->bytes[s] += extent_map_get_bytes(dev->maps[i], (enum extent_state)s);
+	}
 }
 
 static bool in_host_list(const struct extent_entry *e, unsigned host)
@@ -551,6 +725,7 @@ struct audit {
 	const struct dcd *dev;
 	GHashTable *tag_bytes;		/* tag -> uint64 bytes (heap) */
 	GHashTable *release_bytes;	/* id -> uint64 bytes (heap) */
+	GHashTable *group_entries;	/* id -> uint64 pending entries (heap) */
 	uint64_t sanitizing;
 	uint64_t extents;
 	char *problem;
@@ -583,16 +758,17 @@ static int audit_entry(const struct extent_entry *e, void *data)
 		a->sanitizing++;
 		return 0;
 	case EXTENT_PENDING:
-		g = g_hash_table_lookup(dev->groups, &at->group);
+		g = dcd_group_find(dev, at->group);
 		if (!hosted || !g || g->host != (unsigned)at->host)
 			goto unaccounted;
+		audit_add(a->group_entries, &at->group, sizeof(at->group), 1);
 		break;
 	case EXTENT_ACCEPTED:
 		if (!hosted)
 			goto unaccounted;
 		break;
 	case EXTENT_RELEASING:
-		r = g_hash_table_lookup(dev->releases, &at->group);
+		r = dcd_release_find(dev, at->group);
 		if (!hosted || !r || r->host != (unsigned)at->host)
 			goto unaccounted;
 		audit_add(a->release_bytes, &at->group, sizeof(at->group), e->len);
@@ -614,40 +790,41 @@ unaccounted:
 
 static char *audit_tables(const struct dcd *dev, struct audit *a)
 {
-	GHashTableIter it;
-	gpointer key, value;
-
-	if (g_hash_table_size(a->tag_bytes) != g_hash_table_size(dev->tags))
+	if (g_hash_table_size(a->tag_bytes) != dev->tags.count)
 		return g_strdup_printf("%u tags in use, the tag table holds %u",
-				       g_hash_table_size(a->tag_bytes),
-				       g_hash_table_size(dev->tags));
-	g_hash_table_iter_init(&it, dev->tags);
-	while (g_hash_table_iter_next(&it, &key, &value)) {
-		const struct dcd_tag *t = value;
-		const uint64_t *bytes = g_hash_table_lookup(a->tag_bytes, key);
+				       g_hash_table_size(a->tag_bytes), dev->tags.count);
+	for (uint32_t i = 0; i <= dev->tags.mask; i++) {
+		const struct dcd_slot *t = &dev->tags.slots[i];
+		const uint64_t *bytes = t->value ? g_hash_table_lookup(a->tag_bytes, t->key) : NULL;
 
-		if (!bytes || *bytes != t->bytes)
+		if (t->value && (!bytes || *bytes != t->value))
 			return g_strdup("tag bytes disagree with the maps");
 	}
-	g_hash_table_iter_init(&it, dev->releases);
-	while (g_hash_table_iter_next(&it, &key, &value)) {
-		const struct dcd_release *r = value;
-		const uint64_t *bytes = g_hash_table_lookup(a->release_bytes, key);
+	for (uint32_t i = 0; i <= dev->releases.mask; i++) {
+		const struct dcd_release *r = release_at(dev, i);
+		const uint64_t *bytes = r ? g_hash_table_lookup(a->release_bytes, &r->id) : NULL;
 
-		if (!bytes || *bytes != r->bytes)
+		if (r && (!bytes || *bytes != r->bytes))
 			return g_strdup_printf("release %" PRIu64 " counts %" PRIu64
 					       " releasing bytes, the maps %" PRIu64,
 					       r->id, r->bytes, bytes ? *bytes : 0);
 	}
-	if (g_hash_table_size(a->release_bytes) != g_hash_table_size(dev->releases))
+	if (g_hash_table_size(a->release_bytes) != dev->releases.count)
 		return g_strdup("a releasing entry names a finished release");
+	for (uint32_t i = 0; i <= dev->groups.mask; i++) {
+		const struct dcd_group *g = group_at(dev, i);
+		const uint64_t *entries = g ? g_hash_table_lookup(a->group_entries, &g->id) : NULL;
+
+		if (g && (entries ? *entries : 0) != g->pending)
+			return g_strdup_printf("offer %" PRIu64 " counts %" PRIu64
+					       " pending entries, the maps %" PRIu64,
+					       g->id, g->pending, entries ? *entries : 0);
+	}
 	return NULL;
 }
 
 static char *audit_hosts(const struct dcd *dev)
 {
-	GHashTableIter it;
-	gpointer value;
 	uint64_t dead = 0, dropped = 0;
 	guint groups = 0;
 
@@ -659,13 +836,14 @@ static char *audit_hosts(const struct dcd *dev)
 					       host->log.count, dev->cfg.log_capacity);
 		groups += host->groups.length;
 	}
-	if (groups != g_hash_table_size(dev->groups))
+	if (groups != dev->groups.count)
 		return g_strdup_printf("host queues hold %u offers, the device %u", groups,
-				       g_hash_table_size(dev->groups));
-	g_hash_table_iter_init(&it, dev->groups);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		dead += ((const struct dcd_group *)value)->dead;
-		dropped += ((const struct dcd_group *)value)->dropped;
+				       dev->groups.count);
+	for (uint32_t i = 0; i <= dev->groups.mask; i++) {
+		const struct dcd_group *g = group_at(dev, i);
+
+		dead += g && g->dead;
+		dropped += g && g->dropped;
 	}
 	if (dead != dev->dead_groups || dropped != dev->dropped_groups)
 		return g_strdup_printf("%" PRIu64 " dead and %" PRIu64 " dropped offers, counted %"
@@ -682,6 +860,7 @@ bool dcd_check_invariants(const struct dcd *dev, GError **error)
 	g_return_val_if_fail(dev != NULL, false);
 	a.tag_bytes = g_hash_table_new_full(tag_hash, tag_equal, g_free, g_free);
 	a.release_bytes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	a.group_entries = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 	for (unsigned i = 0; i < dev->cfg.nregions && !problem; i++) {
 		const struct extent_map *map = dev->maps[i];
 		uint64_t sum = 0;
@@ -710,9 +889,9 @@ bool dcd_check_invariants(const struct dcd *dev, GError **error)
 	if (!problem && a.extents > dev->cfg.max_extents)
 		problem = g_strdup_printf("%" PRIu64 " extents exceed the limit %" PRIu32,
 					  a.extents, dev->cfg.max_extents);
-	if (!problem && dcd_tags_tracked(dev) && g_hash_table_size(dev->tags) > dev->cfg.max_tags)
+	if (!problem && dcd_tags_tracked(dev) && dev->tags.count > dev->cfg.max_tags)
 		problem = g_strdup_printf("%u tags exceed the limit %" PRIu32,
-					  g_hash_table_size(dev->tags), dev->cfg.max_tags);
+					  dev->tags.count, dev->cfg.max_tags);
 	if (!problem)
 		problem = audit_tables(dev, &a);
 	if (!problem)
@@ -720,6 +899,7 @@ bool dcd_check_invariants(const struct dcd *dev, GError **error)
 	g_free(a.problem);
 	g_hash_table_destroy(a.tag_bytes);
 	g_hash_table_destroy(a.release_bytes);
+	g_hash_table_destroy(a.group_entries);
 	if (!problem)
 		return true;
 	g_set_error(error, DCD_ERROR, DCD_ERROR_INVARIANT, "'%s': %s", dev->name, problem);

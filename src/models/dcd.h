@@ -192,8 +192,9 @@ int dcd_host_extents_foreach(const struct dcd *dev, unsigned host, extent_map_fn
 /* Observer: checks every invariant of the device: per region the blocks of
  * all states add up to the region's length and the map is consistent;
  * every non-free entry has a valid host (sanitizing: none) and a known
- * offer or release; extents and tags within their limits and matching the
- * counters; every log within its capacity; every offer queued once.
+ * offer or release; extents, tags, releasing bytes and each offer's
+ * pending entries within their limits and matching the counters; every
+ * log within its capacity; every offer queued once.
  * O(n log n); for tests and the validation tool. */
 bool dcd_check_invariants(const struct dcd *dev, GError **error);
 

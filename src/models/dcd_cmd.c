@@ -26,98 +26,98 @@ static int region_of(const struct dcd *dev, uint64_t start, uint64_t len)
 	return -1;
 }
 
-static void spans_reset(struct dcd *dev)
-{
-	g_array_set_size(dev->spans, 0);
-}
-
 /* Adds list entry INDEX: inside a region (REGION, or any when negative),
  * else Invalid Physical Address; block aligned, else Invalid Extent List. */
 static enum proto_rc spans_add(struct dcd *dev, uint64_t start, uint64_t len, uint32_t index,
 			       int region)
 {
 	int r = len ? region_of(dev, start, len) : -1;
-	struct dcd_span span = { .start = start, .len = len, .index = index };
-	uint64_t bs;
 
 	if (r < 0 || (region >= 0 && r != region))
 		return PROTO_RC_INVALID_PA;
-	bs = dev->cfg.regions[r].block_size;
-	if (start % bs || len % bs)
+	/* block sizes are powers of two */
+	if ((start | len) & (dev->cfg.regions[r].block_size - 1))
 		return PROTO_RC_INVALID_EXTENT_LIST;
-	span.region = (uint32_t)r;
-	g_array_append_val(dev->spans, span);
+	dcd_vec_push(&dev->spans) = (struct dcd_span){ start, len, (uint32_t)r, index };
 	return PROTO_RC_SUCCESS;
 }
 
-static int span_cmp(const void *a, const void *b)
-{
-	const struct dcd_span *x = a, *y = b;
-
-	return (x->start > y->start) - (x->start < y->start);
-}
-
-/* Sorts the spans; two that overlap make an Invalid Extent List. */
+/* Sorts the spans (by insertion: lists are short); two that overlap make
+ * an Invalid Extent List. */
 static enum proto_rc spans_finish(struct dcd *dev)
 {
-	GArray *s = dev->spans;
+	struct dcd_span *s = dev->spans.v;
 
-	if (s->len < 2)
-		return PROTO_RC_SUCCESS;
-	qsort(s->data, s->len, sizeof(struct dcd_span), span_cmp);
-	for (guint i = 1; i < s->len; i++) {
-		const struct dcd_span *prev = &g_array_index(s, struct dcd_span, i - 1);
+	for (uint32_t i = 1; i < dev->spans.len; i++) {
+		struct dcd_span key = s[i];
+		uint32_t j = i;
 
-		if (g_array_index(s, struct dcd_span, i).start - prev->start < prev->len)
-			return PROTO_RC_INVALID_EXTENT_LIST;
+		for (; j > 0 && s[j - 1].start > key.start; j--)
+			s[j] = s[j - 1];
+		s[j] = key;
 	}
+	for (uint32_t i = 1; i < dev->spans.len; i++)
+		if (s[i].start - s[i - 1].start < s[i - 1].len)
+			return PROTO_RC_INVALID_EXTENT_LIST;
 	return PROTO_RC_SUCCESS;
 }
 
-struct clip_walk {
-	GArray *clips;
-	const struct dcd_span *span;
-	uint32_t index;
-};
-
-static int clip_visit(const struct extent_entry *e, void *data)
-{
-	struct clip_walk *w = data;
-	uint64_t end = MIN(e->start + e->len, w->span->start + w->span->len);
-	struct dcd_clip clip = {
-		.start = MAX(e->start, w->span->start),
-		.region = w->span->region,
-		.span = w->index,
-		.entry_start = e->start,
-		.entry_len = e->len,
-		.attr = e->attr,
-	};
-
-	clip.len = end - clip.start;
-	g_array_append_val(w->clips, clip);
-	return 0;
-}
-
-/* Cuts every span along the map entries it overlaps, in address order. */
+/* Cuts every span along the map entries it overlaps, in address order
+ * (a span lies inside its region: every lookup finds an entry). */
 static void clips_load(struct dcd *dev)
 {
-	g_array_set_size(dev->clips, 0);
-	for (guint i = 0; i < dev->spans->len; i++) {
-		const struct dcd_span *span = &g_array_index(dev->spans, struct dcd_span, i);
-		struct clip_walk w = { .clips = dev->clips, .span = span, .index = i };
+	dev->clips.len = 0;
+	for (uint32_t i = 0; i < dev->spans.len; i++) {
+		const struct dcd_span *span = &dev->spans.v[i];
+		uint64_t pos = span->start, end = span->start + span->len;
+		struct extent_entry e;
 
-		dcd_region_walk(dev->maps[span->region], span->start, span->len, clip_visit, &w);
+		while (pos < end && extent_map_lookup(dev->maps[span->region], pos, &e)) {
+			uint64_t e_end = e.start + e.len;
+
+			dcd_vec_push(&dev->clips) = (struct dcd_clip){
+				.start = pos,
+				.len = MIN(e_end, end) - pos,
+				.region = span->region,
+				.span = i,
+				.entry_start = e.start,
+				.entry_len = e.len,
+				.attr = e.attr,
+			};
+			pos = e_end;
+		}
 	}
 }
 
 static struct dcd_clip *clip_at(const struct dcd *dev, guint i)
 {
-	return &g_array_index(dev->clips, struct dcd_clip, i);
+	return &dev->clips.v[i];
 }
 
 static bool visible(const struct extent_attr *attr)
 {
 	return attr->state == EXTENT_ACCEPTED || attr->state == EXTENT_RELEASING;
+}
+
+/* The clips from index I on that cut one entry: returns the index after
+ * them, sets *COUNT to their number and *GAPS to the pieces of the entry
+ * they leave uncovered. */
+static guint entry_clips(const struct dcd *dev, guint i, int64_t *count, int64_t *gaps)
+{
+	const struct dcd_clip *first = clip_at(dev, i);
+	uint64_t cursor = first->entry_start;
+
+	*count = *gaps = 0;
+	for (; i < dev->clips.len && clip_at(dev, i)->region == first->region &&
+	       clip_at(dev, i)->entry_start == first->entry_start; i++) {
+		const struct dcd_clip *c = clip_at(dev, i);
+
+		*gaps += c->start > cursor;
+		cursor = c->start + c->len;
+		(*count)++;
+	}
+	*gaps += cursor < first->entry_start + first->entry_len;
+	return i;
 }
 
 /* How the extent count changes when every clip is cut out of its entry:
@@ -129,21 +129,11 @@ static int64_t clips_delta(const struct dcd *dev, bool keep, bool *changed)
 	int64_t delta = 0;
 
 	*changed = false;
-	for (guint i = 0; i < dev->clips->len;) {
+	for (guint i = 0; i < dev->clips.len;) {
 		const struct dcd_clip *first = clip_at(dev, i);
-		uint64_t end = first->entry_start + first->entry_len;
-		uint64_t cursor = first->entry_start;
-		int64_t gaps = 0, k = 0;
+		int64_t k, gaps;
 
-		for (; i < dev->clips->len && clip_at(dev, i)->region == first->region &&
-		       clip_at(dev, i)->entry_start == first->entry_start; i++) {
-			const struct dcd_clip *c = clip_at(dev, i);
-
-			gaps += c->start > cursor;
-			cursor = c->start + c->len;
-			k++;
-		}
-		gaps += cursor < end;
+		i = entry_clips(dev, i, &k, &gaps);
 		delta += gaps + (keep ? k : 0) - 1;
 		if (visible(&first->attr) && (!keep || gaps || k > 1))
 			*changed = true;
@@ -187,7 +177,7 @@ static enum proto_rc payload_check(guint staged, uint32_t declared, uint32_t cap
 
 static struct dcd_release *release_of(const struct dcd *dev, uint64_t id)
 {
-	struct dcd_release *r = g_hash_table_lookup(dev->releases, &id);
+	struct dcd_release *r = dcd_release_find(dev, id);
 
 	if (!r)
 		sim_fail(dev->k, "'%s': releasing extent of unknown release %" PRIu64, dev->name,
@@ -199,33 +189,46 @@ static void release_sub(struct dcd *dev, struct dcd_release *r, uint64_t bytes)
 {
 	r->bytes -= bytes;
 	if (r->bytes == 0)
-		g_hash_table_remove(dev->releases, &r->id);
+		dcd_release_retire(dev, r);
 }
 
-/* Counts the entries still pending in offer G, or frees them. */
-static uint64_t group_pending(struct dcd *dev, struct dcd_group *g, bool free_them)
+/* Frees the entries still pending in offer G: its pending count says when
+ * the walk over what it offered can stop, or need not start. */
+static void group_free_pending(struct dcd *dev, struct dcd_group *g)
 {
 	struct extent_attr free_attr;
-	uint64_t n = 0;
 
 	extent_attr_init(&free_attr, EXTENT_FREE);
-	for (guint i = 0; i < g->offered->len; i++) {
+	for (guint i = 0; i < g->offered->len && g->pending; i++) {
 		const struct dcd_span *span = &g_array_index(g->offered, struct dcd_span, i);
 		uint64_t pos = span->start, end = span->start + span->len;
 		struct extent_entry e;
 
-		while (pos < end && extent_map_lookup(dev->maps[span->region], pos, &e)) {
+		while (pos < end && g->pending &&
+		       extent_map_lookup(dev->maps[span->region], pos, &e)) {
 			pos = e.start + e.len;
 			if (e.attr.state != EXTENT_PENDING || e.attr.group != g->id)
 				continue;
-			n++;
-			if (free_them) {
-				dcd_tag_sub(dev, e.attr.tag, e.len);
-				map_set(dev, span->region, e.start, e.len, &free_attr);
-			}
+			dcd_tag_sub(dev, e.attr.tag, e.len);
+			map_set(dev, span->region, e.start, e.len, &free_attr);
+			g->pending--;
 		}
 	}
-	return n;
+}
+
+/* Follows the clips about to leave the pending state in their offers'
+ * pending counts: an entry cut by clips leaves its uncovered pieces. */
+static void clips_unpend(struct dcd *dev)
+{
+	for (guint i = 0; i < dev->clips.len;) {
+		const struct extent_attr *at = &clip_at(dev, i)->attr;
+		struct dcd_group *g;
+		int64_t k, gaps;
+
+		i = entry_clips(dev, i, &k, &gaps);
+		if (at->state == EXTENT_PENDING && (g = dcd_group_find(dev, at->group)))
+			g->pending = g->pending + (uint64_t)gaps - 1;
+	}
 }
 
 /* The host answered offer G for the last time: what it did not accept
@@ -238,13 +241,12 @@ static void group_close(struct dcd *dev, struct dcd_host *host, struct dcd_group
 
 	if (empty)
 		dcd_fm_record(dev, PROTO_EVENT_ADD_RESPONSE, host->id, false, &none, g->request);
-	group_pending(dev, g, true);
+	group_free_pending(dev, g);
 	if (g->dead)
 		dev->dead_groups--;
 	if (g->dropped)
 		dev->dropped_groups--;
-	g_queue_remove(&host->groups, g);
-	g_hash_table_remove(dev->groups, &g->id);
+	dcd_group_retire(dev, g);
 }
 
 /* Takes clip C away from its host at once: Release DC, or a forced
@@ -267,7 +269,7 @@ static void clip_remove(struct dcd *dev, const struct dcd_clip *c, uint64_t requ
 	dcd_tag_sub(dev, at->tag, c->len);
 	switch (at->state) {
 	case EXTENT_PENDING:
-		g = g_hash_table_lookup(dev->groups, &at->group);
+		g = dcd_group_find(dev, at->group);
 		if (g && !g->dead) {
 			g->dead = true;
 			dev->dead_groups++;
@@ -337,27 +339,23 @@ static uint64_t get_config(struct dcd_host *host, struct proto_mbox_done *done,
 	return delay;
 }
 
+/* Counts the extents of a host's list and keeps, in the clips, the page
+ * of them the command asks for: one walk over the maps. */
 struct page_walk {
-	struct dcd_host *host;
-	uint64_t skip, want, sent, total;
-	uint64_t delay;
+	struct dcd *dev;
+	int host;
+	uint64_t skip, max, total;
 };
 
 static int page_visit(const struct extent_entry *e, void *data)
 {
 	struct page_walk *w = data;
-	struct proto_extent out;
 
-	if (!visible(&e->attr) || e->attr.host != (int)w->host->id)
+	if (!visible(&e->attr) || e->attr.host != w->host)
 		return 0;
-	w->total++;
-	if (w->total <= w->skip || w->sent == w->want)
-		return 0;
-	out = (struct proto_extent){ .start = e->start, .len = e->len, .seq = e->attr.seq };
-	memcpy(out.tag, e->attr.tag, PROTO_TAG_SIZE);
-	sim_schedule(w->host->dev->k, w->delay, w->host->port.extent, w->host->port.target, &out,
-		     sizeof(out));
-	w->sent++;
+	if (++w->total > w->skip && w->dev->clips.len < w->max)
+		dcd_vec_push(&w->dev->clips) =
+			(struct dcd_clip){ .start = e->start, .len = e->len, .attr = e->attr };
 	return 0;
 }
 
@@ -365,24 +363,33 @@ static uint64_t get_extent_list(struct dcd_host *host, struct proto_mbox_done *d
 				enum proto_rc *rc)
 {
 	struct dcd *dev = host->dev;
-	struct dcd_host_stats hs;
-	struct page_walk w = { .host = host, .skip = host->cmd.start };
+	struct page_walk w = {
+		.dev = dev,
+		.host = (int)host->id,
+		.skip = host->cmd.start,
+		.max = MIN(host->cmd.count, proto_payload_extents(dev->cfg.payload_size)),
+	};
+	uint64_t delay;
 
-	dcd_get_host_stats(dev, host->id, &hs);
-	if (host->cmd.start > hs.extents) {
+	dev->clips.len = 0;
+	for (unsigned i = 0; i < dev->cfg.nregions; i++)
+		dcd_region_walk(dev->maps[i], 0, UINT64_MAX, page_visit, &w);
+	if (host->cmd.start > w.total) {
 		*rc = PROTO_RC_INVALID_INPUT;
 		return 0;
 	}
-	w.want = MIN(MIN(host->cmd.count, proto_payload_extents(dev->cfg.payload_size)),
-		     hs.extents - host->cmd.start);
-	w.delay = dcd_out_delay(dev, w.want);
-	for (unsigned i = 0; i < dev->cfg.nregions; i++)
-		dcd_region_walk(dev->maps[i], 0, UINT64_MAX, page_visit, &w);
-	done->count = (uint32_t)w.sent;
-	done->total = (uint32_t)hs.extents;
+	delay = dcd_out_delay(dev, dev->clips.len);
+	for (uint32_t i = 0; i < dev->clips.len; i++) {
+		struct proto_extent out;
+
+		clip_extent(clip_at(dev, i), &out);
+		sim_schedule(dev->k, delay, host->port.extent, host->port.target, &out, sizeof(out));
+	}
+	done->count = dev->clips.len;
+	done->total = (uint32_t)w.total;
 	done->generation = host->generation;
 	*rc = PROTO_RC_SUCCESS;
-	return w.delay;
+	return delay;
 }
 
 static enum proto_rc spans_from_staging(struct dcd_host *host)
@@ -390,9 +397,9 @@ static enum proto_rc spans_from_staging(struct dcd_host *host)
 	struct dcd *dev = host->dev;
 	enum proto_rc rc;
 
-	spans_reset(dev);
-	for (guint i = 0; i < host->staging->len; i++) {
-		const struct proto_range *r = &g_array_index(host->staging, struct proto_range, i);
+	dev->spans.len = 0;
+	for (uint32_t i = 0; i < host->staging.len; i++) {
+		const struct proto_range *r = &host->staging.v[i];
 
 		rc = spans_add(dev, r->start, r->len, i, -1);
 		if (rc != PROTO_RC_SUCCESS)
@@ -401,25 +408,21 @@ static enum proto_rc spans_from_staging(struct dcd_host *host)
 	return spans_finish(dev);
 }
 
-/* The offer an Add DC Response answers: the oldest under qemu and for an
- * empty list; under spec the one the first range lies in (the oldest when
- * it lies in none, so that the check fails on it). */
-static enum proto_rc response_group(struct dcd_host *host, struct dcd_group **out)
+/* The offer an Add DC Response answers, once the clips are loaded: the
+ * oldest under qemu and for an empty list; under spec the one the first
+ * range lies in (the oldest when it lies in none, so that the check fails
+ * on it). */
+static struct dcd_group *response_group(struct dcd_host *host)
 {
 	struct dcd *dev = host->dev;
-	const struct dcd_span *first;
-	struct extent_entry e;
+	const struct extent_attr *at;
 
-	if (g_queue_is_empty(&host->groups))
-		return PROTO_RC_INVALID_INPUT;
-	*out = g_queue_peek_head(&host->groups);
-	if (dev->cfg.profile == DCD_PROFILE_QEMU || dev->spans->len == 0)
-		return PROTO_RC_SUCCESS;
-	first = &g_array_index(dev->spans, struct dcd_span, 0);
-	extent_map_lookup(dev->maps[first->region], first->start, &e);
-	if (e.attr.state == EXTENT_PENDING && e.attr.host == (int)host->id)
-		*out = g_hash_table_lookup(dev->groups, &e.attr.group);
-	return PROTO_RC_SUCCESS;
+	if (dev->cfg.profile == DCD_PROFILE_SPEC && dev->clips.len) {
+		at = &clip_at(dev, 0)->attr;
+		if (at->state == EXTENT_PENDING && at->host == (int)host->id)
+			return dcd_group_find(dev, at->group);
+	}
+	return g_queue_peek_head(&host->groups);
 }
 
 /* Every range must lie inside one pending extent of offer G. */
@@ -427,9 +430,9 @@ static enum proto_rc response_check(struct dcd_host *host, const struct dcd_grou
 {
 	struct dcd *dev = host->dev;
 
-	if (dev->clips->len != dev->spans->len)
+	if (dev->clips.len != dev->spans.len)
 		return PROTO_RC_INVALID_PA;
-	for (guint i = 0; i < dev->clips->len; i++) {
+	for (guint i = 0; i < dev->clips.len; i++) {
 		const struct extent_attr *at = &clip_at(dev, i)->attr;
 
 		if (at->state != EXTENT_PENDING || at->host != (int)host->id ||
@@ -444,22 +447,23 @@ static enum proto_rc add_response(struct dcd_host *host)
 {
 	struct dcd *dev = host->dev;
 	bool final = !(host->cmd.flags & PROTO_RESPONSE_MORE);
-	struct dcd_group *g = NULL;
+	struct dcd_group *g;
 	struct proto_extent ext;
 	enum proto_rc rc;
-	int64_t delta;
+	int64_t delta, left;
 	bool changed;
 	guint n;
 
-	rc = payload_check(host->staging->len, host->cmd.nranges,
+	rc = payload_check(host->staging.len, host->cmd.nranges,
 			   proto_payload_ranges(dev->cfg.payload_size));
 	if (rc == PROTO_RC_SUCCESS)
 		rc = spans_from_staging(host);
-	if (rc == PROTO_RC_SUCCESS)
-		rc = response_group(host, &g);
+	if (rc == PROTO_RC_SUCCESS && g_queue_is_empty(&host->groups))
+		rc = PROTO_RC_INVALID_INPUT;
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
 	clips_load(dev);
+	g = response_group(host);
 	rc = response_check(host, g);
 	if (rc != PROTO_RC_SUCCESS) {
 		/* a dead offer cannot be answered in full: any answer ends it,
@@ -470,11 +474,11 @@ static enum proto_rc add_response(struct dcd_host *host)
 		}
 		return rc;
 	}
-	n = dev->clips->len;
-	if (final)
-		delta = (int64_t)n - (int64_t)group_pending(dev, g, false);
-	else
-		delta = clips_delta(dev, true, &changed);
+	/* every clip is pending in G: LEFT is what the answer changes in its
+	 * pending entries, the pieces around the accepted ones staying */
+	n = dev->clips.len;
+	left = clips_delta(dev, false, &changed);
+	delta = final ? (int64_t)n - (int64_t)g->pending : (int64_t)n + left;
 	if (!extents_fit(dev, delta))
 		return PROTO_RC_RESOURCES_EXHAUSTED;
 
@@ -488,6 +492,7 @@ static enum proto_rc add_response(struct dcd_host *host)
 		dcd_fm_record(dev, PROTO_EVENT_ADD_RESPONSE, host->id, !final || i + 1 < n, &ext,
 			      g->request);
 	}
+	g->pending = g->pending + (uint64_t)left;
 	if (n)
 		list_changed(host);
 	if (final)
@@ -504,17 +509,17 @@ static enum proto_rc release_dc(struct dcd_host *host)
 	enum proto_rc rc;
 	bool changed;
 
-	rc = payload_check(host->staging->len, host->cmd.nranges,
+	rc = payload_check(host->staging.len, host->cmd.nranges,
 			   proto_payload_ranges(dev->cfg.payload_size));
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
-	if (host->staging->len == 0)
+	if (host->staging.len == 0)
 		return PROTO_RC_INVALID_INPUT;
 	rc = spans_from_staging(host);
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
 	clips_load(dev);
-	for (guint i = 0; i < dev->clips->len; i++) {
+	for (guint i = 0; i < dev->clips.len; i++) {
 		const struct extent_attr *at = &clip_at(dev, i)->attr;
 
 		if (!visible(at) || at->host != (int)host->id)
@@ -522,7 +527,7 @@ static enum proto_rc release_dc(struct dcd_host *host)
 	}
 	if (!extents_fit(dev, clips_delta(dev, false, &changed)))
 		return PROTO_RC_RESOURCES_EXHAUSTED;
-	for (guint i = 0; i < dev->clips->len; i++)
+	for (guint i = 0; i < dev->clips.len; i++)
 		clip_remove(dev, clip_at(dev, i), 0, false);
 	list_changed(host);
 	dcd_note_usage(dev);
@@ -562,7 +567,7 @@ static void mbox_execute(struct sim *k, void *target, const void *payload)
 		break;
 	}
 	done.rc = (uint8_t)rc;
-	g_array_set_size(host->staging, 0);
+	host->staging.len = 0;
 	host->busy = false;
 	sim_schedule(k, delay, host->port.done, host->port.target, &done, sizeof(done));
 }
@@ -576,7 +581,7 @@ void dcd_on_mbox_range(struct sim *k, void *target, const void *payload)
 			 host->dev->name, host->id);
 		return;
 	}
-	g_array_append_vals(host->staging, payload, 1);
+	dcd_vec_push(&host->staging) = *(const struct proto_range *)payload;
 }
 
 void dcd_on_mbox_command(struct sim *k, void *target, const void *payload)
@@ -593,7 +598,7 @@ void dcd_on_mbox_command(struct sim *k, void *target, const void *payload)
 	host->busy = true;
 	host->cmd = *cmd;
 	if (cmd->opcode == PROTO_OP_ADD_DC_RESPONSE || cmd->opcode == PROTO_OP_RELEASE_DC)
-		in = host->staging->len;
+		in = host->staging.len;
 	sim_schedule(k, latency_mbox(&host->dev->cfg.latency, in), mbox_execute, host, NULL, 0);
 }
 
@@ -601,19 +606,19 @@ void dcd_on_mbox_command(struct sim *k, void *target, const void *payload)
 
 static const struct proto_extent *fm_extent(const struct dcd *dev, uint32_t i)
 {
-	return &g_array_index(dev->fm_staging, struct proto_extent, i);
+	return &dev->fm_staging.v[i];
 }
 
 /* The extents the FM listed with its command, as sorted spans inside the
  * command's region: Invalid Input for none, else as spans_add/finish. */
 static enum proto_rc spans_from_fm_extents(struct dcd *dev)
 {
-	uint32_t n = dev->fm_staging->len;
+	uint32_t n = dev->fm_staging.len;
 	enum proto_rc rc;
 
 	if (n == 0)
 		return PROTO_RC_INVALID_INPUT;
-	spans_reset(dev);
+	dev->spans.len = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		rc = spans_add(dev, fm_extent(dev, i)->start, fm_extent(dev, i)->len, i,
 			       dev->fm_cmd.region);
@@ -671,12 +676,11 @@ static enum proto_rc add_select(struct dcd *dev, bool contiguous, enum proto_cau
 	default:
 		return PROTO_RC_INVALID_INPUT;
 	}
-	spans_reset(dev);
+	dev->spans.len = 0;
 	for (guint i = 0; i < dev->alloc->len; i++) {
 		const struct extent_range *r = &g_array_index(dev->alloc, struct extent_range, i);
-		struct dcd_span span = { r->start, r->len, cmd->region, 0 };
 
-		g_array_append_val(dev->spans, span);
+		dcd_vec_push(&dev->spans) = (struct dcd_span){ r->start, r->len, cmd->region, 0 };
 	}
 	return PROTO_RC_SUCCESS;
 }
@@ -684,14 +688,14 @@ static enum proto_rc add_select(struct dcd *dev, bool contiguous, enum proto_cau
 /* Prescriptive: the FM names free, aligned, disjoint extents. */
 static enum proto_rc add_prescribed(struct dcd *dev, enum proto_cause *cause)
 {
-	uint32_t n = dev->fm_staging->len, new_tags = 0;
+	uint32_t n = dev->fm_staging.len, new_tags = 0;
 	enum proto_rc rc;
 
 	rc = spans_from_fm_extents(dev);
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct dcd_span *s = &g_array_index(dev->spans, struct dcd_span, i);
+		const struct dcd_span *s = &dev->spans.v[i];
 
 		if (!extent_map_range_is_free(dev->maps[s->region], s->start, s->len))
 			return PROTO_RC_INVALID_EXTENT_LIST;
@@ -767,20 +771,16 @@ static enum proto_rc fm_add(struct dcd *dev, struct dcd_host *host, enum proto_c
 	}
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
-	n = dev->spans->len;
+	n = dev->spans.len;
 	if (log_full(dev, host, n, cause))
 		return PROTO_RC_RETRY_REQUIRED;
 
-	g = g_new0(struct dcd_group, 1);
-	g->id = dev->next_id++;
-	g->host = host->id;
+	g = dcd_group_new(dev, host);
 	g->request = cmd->sim.request;
-	g->offered = g_array_sized_new(FALSE, FALSE, sizeof(struct dcd_span), n);
-	g_array_append_vals(g->offered, dev->spans->data, n);
-	g_hash_table_insert(dev->groups, &g->id, g);
-	g_queue_push_tail(&host->groups, g);
+	g_array_append_vals(g->offered, dev->spans.v, n);
+	g->pending = n;
 	for (guint i = 0; i < n; i++) {
-		const struct dcd_span *s = &g_array_index(dev->spans, struct dcd_span, i);
+		const struct dcd_span *s = &dev->spans.v[i];
 		struct proto_extent ext;
 		struct extent_attr attr;
 
@@ -796,7 +796,7 @@ static enum proto_rc fm_add(struct dcd *dev, struct dcd_host *host, enum proto_c
 	for (guint i = 0; i < n; i++) {
 		struct proto_extent ext;
 
-		offer_extent(dev, &g_array_index(dev->spans, struct dcd_span, i), &ext);
+		offer_extent(dev, &dev->spans.v[i], &ext);
 		dcd_log_post(host, PROTO_EVENT_ADD_CAPACITY, i + 1 < n, 0, &ext, g->request);
 	}
 	dcd_note_usage(dev);
@@ -804,7 +804,7 @@ static enum proto_rc fm_add(struct dcd *dev, struct dcd_host *host, enum proto_c
 }
 
 struct tag_walk {
-	GArray *clips;
+	struct dcd *dev;
 	unsigned host;
 	const uint8_t *tag;
 	uint32_t region;
@@ -831,7 +831,7 @@ static int tag_visit(const struct extent_entry *e, void *data)
 		return 0;
 	}
 	if (e->attr.state == EXTENT_PENDING || visible(&e->attr))
-		g_array_append_val(w->clips, clip);
+		dcd_vec_push(&w->dev->clips) = clip;
 	return 0;
 }
 
@@ -840,7 +840,7 @@ static enum proto_rc release_tag_clips(struct dcd *dev, bool forced)
 {
 	const struct proto_fm_cmd *cmd = &dev->fm_cmd;
 	struct tag_walk w = {
-		.clips = dev->clips,
+		.dev = dev,
 		.host = cmd->host,
 		.tag = cmd->tag,
 		.region = cmd->region,
@@ -851,10 +851,10 @@ static enum proto_rc release_tag_clips(struct dcd *dev, bool forced)
 		return PROTO_RC_UNSUPPORTED;
 	if (proto_tag_is_zero(cmd->tag))
 		return PROTO_RC_INVALID_INPUT;
-	g_array_set_size(dev->clips, 0);
+	dev->clips.len = 0;
 	dcd_region_walk(dev->maps[cmd->region], 0, UINT64_MAX, tag_visit, &w);
 	/* pending DPA cannot be released unless forced */
-	if (w.pending_hit || dev->clips->len == 0)
+	if (w.pending_hit || dev->clips.len == 0)
 		return PROTO_RC_INVALID_PA;
 	return PROTO_RC_SUCCESS;
 }
@@ -870,7 +870,7 @@ static enum proto_rc release_prescribed_clips(struct dcd *dev, bool forced)
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
 	clips_load(dev);
-	for (guint i = 0; i < dev->clips->len; i++) {
+	for (guint i = 0; i < dev->clips.len; i++) {
 		const struct extent_attr *at = &clip_at(dev, i)->attr;
 		bool ok = visible(at) || (forced && at->state == EXTENT_PENDING);
 
@@ -884,14 +884,11 @@ static enum proto_rc release_prescribed_clips(struct dcd *dev, bool forced)
  * release that remembers the request and the sanitize flag. */
 static void release_ask(struct dcd *dev, struct dcd_host *host, bool sanitize)
 {
-	struct dcd_release *rel = g_new0(struct dcd_release, 1);
-	guint n = dev->clips->len;
+	struct dcd_release *rel = dcd_release_new(dev, host->id);
+	guint n = dev->clips.len;
 
-	rel->id = dev->next_id++;
-	rel->host = host->id;
 	rel->request = dev->fm_cmd.sim.request;
 	rel->sanitize = sanitize;
-	g_hash_table_insert(dev->releases, &rel->id, rel);
 	for (guint i = 0; i < n; i++) {
 		const struct dcd_clip *c = clip_at(dev, i);
 		struct extent_attr attr = c->attr;
@@ -915,8 +912,9 @@ static void release_ask(struct dcd *dev, struct dcd_host *host, bool sanitize)
 /* Forced removal: access is gone now; the host only hears of it. */
 static void release_force(struct dcd *dev, struct dcd_host *host, bool sanitize)
 {
-	guint n = dev->clips->len;
+	guint n = dev->clips.len;
 
+	clips_unpend(dev);
 	for (guint i = 0; i < n; i++)
 		clip_remove(dev, clip_at(dev, i), dev->fm_cmd.sim.request, sanitize);
 	for (guint i = 0; i < n; i++) {
@@ -957,7 +955,7 @@ static enum proto_rc fm_release(struct dcd *dev, struct dcd_host *host, enum pro
 	}
 	/* a forced removal does not wait for log space: records that find
 	 * the log full are dropped, the capacity is gone regardless */
-	if (!forced && log_full(dev, host, dev->clips->len, cause))
+	if (!forced && log_full(dev, host, dev->clips.len, cause))
 		return PROTO_RC_RETRY_REQUIRED;
 	if (forced)
 		release_force(dev, host, sanitize);
@@ -1009,7 +1007,7 @@ static enum proto_rc fm_dc(struct dcd *dev, enum proto_cause *cause)
 	struct dcd_host *host;
 	enum proto_rc rc;
 
-	rc = payload_check(dev->fm_staging->len, cmd->nextents,
+	rc = payload_check(dev->fm_staging.len, cmd->nextents,
 			   proto_payload_fm_extents(dev->cfg.payload_size));
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
@@ -1048,7 +1046,7 @@ static void fm_execute(struct sim *k, void *target, const void *payload)
 	}
 	done.rc = (uint8_t)rc;
 	done.sim_cause = (uint8_t)cause;
-	g_array_set_size(dev->fm_staging, 0);
+	dev->fm_staging.len = 0;
 	dev->fm_busy = false;
 	sim_schedule(k, 0, dev->fm.done, dev->fm.target, &done, sizeof(done));
 }
@@ -1061,7 +1059,7 @@ void dcd_on_fm_extent(struct sim *k, void *target, const void *payload)
 		sim_fail(k, "'%s': the FM wrote a command payload during a command", dev->name);
 		return;
 	}
-	g_array_append_vals(dev->fm_staging, payload, 1);
+	dcd_vec_push(&dev->fm_staging) = *(const struct proto_extent *)payload;
 }
 
 void dcd_on_fm_command(struct sim *k, void *target, const void *payload)

@@ -41,7 +41,10 @@ void dcd_ring_clear(struct dcd_ring *ring)
 
 struct proto_record *dcd_ring_at(const struct dcd_ring *ring, uint32_t i)
 {
-	return &ring->slots[(ring->head + i) % ring->cap];
+	/* head and I are below cap: no division needed to wrap */
+	uint32_t at = ring->head + i;
+
+	return &ring->slots[at >= ring->cap ? at - ring->cap : at];
 }
 
 static void ring_push(struct dcd_ring *ring, const struct proto_record *rec)
@@ -63,7 +66,7 @@ static void ring_pop(struct dcd_ring *ring, struct proto_record *out)
 {
 	if (out)
 		*out = ring->slots[ring->head];
-	ring->head = (ring->head + 1) % ring->cap;
+	ring->head = ring->head + 1 == ring->cap ? 0 : ring->head + 1;
 	ring->count--;
 }
 

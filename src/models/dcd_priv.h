@@ -7,6 +7,51 @@
 
 #include "models/dcd.h"
 
+/* A growable array kept from command to command, so that loading a list
+ * costs no allocation: LEN elements in use of CAP. */
+#define DCD_VEC(type)              \
+	struct {                   \
+		type *v;           \
+		uint32_t len, cap; \
+	}
+
+/* Appends an element to VEC (evaluated more than once), growing it when
+ * full; evaluates to the element. */
+#define dcd_vec_push(vec)                                                          \
+	(*((vec)->len == (vec)->cap                                                \
+		   ? ((vec)->v = dcd_vec_grow((vec)->v, &(vec)->cap, sizeof(*(vec)->v))) \
+		   : (vec)->v,                                                     \
+	   &(vec)->v[(vec)->len++]))
+
+/* Reallocates DATA, an array of *CAP elements of SIZE bytes, with room
+ * for more, and sets *CAP to its new capacity. */
+void *dcd_vec_grow(void *data, uint32_t *cap, size_t size);
+
+struct dcd_slot {
+	uint64_t key[2];
+	uint64_t value;		/* 0: the slot is empty */
+};
+
+/* A hash table from 16-byte keys (a tag, or an id and 0) to non-zero
+ * values (byte counts, or pointers), by linear probing in a table at most
+ * half full: commands look up offers, releases and tags all the time, and
+ * a probe costs less than GHashTable's callbacks and needs no allocation
+ * per entry. */
+struct dcd_table {
+	struct dcd_slot *slots;
+	uint32_t mask;		/* the slot count (a power of two) - 1 */
+	uint32_t count;
+};
+
+void dcd_table_init(struct dcd_table *t);
+void dcd_table_clear(struct dcd_table *t);
+/* The value of key (K0, K1), or NULL; valid until the table changes. */
+uint64_t *dcd_table_find(const struct dcd_table *t, uint64_t k0, uint64_t k1);
+/* Adds key (K0, K1), which must be absent, with VALUE (non-zero). */
+void dcd_table_add(struct dcd_table *t, uint64_t k0, uint64_t k1, uint64_t value);
+/* Removes the entry whose value dcd_table_find returned. */
+void dcd_table_remove(struct dcd_table *t, uint64_t *value);
+
 /* A FIFO of records that grows when full (it only grows while a qemu log
  * drops or forced records pile up, so it stays small). */
 struct dcd_ring {
@@ -15,13 +60,17 @@ struct dcd_ring {
 };
 
 /* An offer: the extents of one Initiate DC Add to one host, one More
- * chain.  Its pending map entries carry its id as their group. */
+ * chain.  Its pending map entries carry its id as their group.  Retired
+ * offers are kept for reuse with their array. */
 struct dcd_group {
+	GList link;		/* in its host's queue, data: the offer */
 	uint64_t id;
 	unsigned host;
 	uint64_t request;
 	bool dead;		/* a forced release removed some of it */
 	bool dropped;		/* records of its chain were dropped (log full) */
+	uint64_t pending;	/* its map entries still pending (answers and
+				 * forced releases can cut them) */
 	GArray *offered;	/* struct dcd_span, as offered */
 };
 
@@ -33,11 +82,6 @@ struct dcd_release {
 	uint64_t request;
 	bool sanitize;
 	uint64_t bytes;		/* still releasing under this id */
-};
-
-struct dcd_tag {
-	uint8_t tag[PROTO_TAG_SIZE];
-	uint64_t bytes;		/* pending, accepted or releasing */
 };
 
 struct dcd_host {
@@ -54,11 +98,12 @@ struct dcd_host {
 	uint64_t overflow;
 	/* extent list */
 	uint32_t generation;
-	GQueue groups;			/* struct dcd_group *, oldest first */
+	GQueue groups;			/* struct dcd_group *, oldest first,
+					 * linked through their own links */
 	/* mailbox */
 	bool busy;
 	struct proto_mbox_cmd cmd;
-	GArray *staging;		/* struct proto_range */
+	DCD_VEC(struct proto_range) staging;
 };
 
 /* A DPA range inside one region, with the index of the list entry it came
@@ -92,11 +137,14 @@ struct dcd {
 	/* FM API */
 	bool fm_busy;
 	struct proto_fm_cmd fm_cmd;
-	GArray *fm_staging;		/* struct proto_extent */
-	/* offers, releases and tags by id */
-	GHashTable *groups;		/* uint64 id -> struct dcd_group */
-	GHashTable *releases;		/* uint64 id -> struct dcd_release */
-	GHashTable *tags;		/* tag bytes -> struct dcd_tag */
+	DCD_VEC(struct proto_extent) fm_staging;
+	/* offers and releases by id, bytes by tag (pending, accepted or
+	 * releasing), and retired offers and releases for reuse */
+	struct dcd_table groups;	/* (id, 0) -> struct dcd_group * */
+	struct dcd_table releases;	/* (id, 0) -> struct dcd_release * */
+	struct dcd_table tags;		/* tag bytes -> bytes */
+	DCD_VEC(struct dcd_group *) spare_groups;
+	DCD_VEC(struct dcd_release *) spare_releases;
 	uint64_t next_id;
 	uint64_t dead_groups;
 	uint64_t dropped_groups;
@@ -108,12 +156,24 @@ struct dcd {
 	dcd_observer_fn observer;
 	void *observer_data;
 	/* scratch, reused by every command */
-	GArray *spans;			/* struct dcd_span */
-	GArray *clips;			/* struct dcd_clip */
+	DCD_VEC(struct dcd_span) spans;
+	DCD_VEC(struct dcd_clip) clips;
 	GArray *alloc;			/* struct extent_range */
 };
 
 /* dcd.c */
+/* The offer or release ID, or NULL. */
+struct dcd_group *dcd_group_find(const struct dcd *dev, uint64_t id);
+struct dcd_release *dcd_release_find(const struct dcd *dev, uint64_t id);
+/* A new offer or release with the next id, in its table (the offer also
+ * last in HOST's queue); its other fields are zero, but for the offer's
+ * empty array. */
+struct dcd_group *dcd_group_new(struct dcd *dev, struct dcd_host *host);
+struct dcd_release *dcd_release_new(struct dcd *dev, unsigned host);
+/* Takes the offer out of its host's queue and its table, the release out
+ * of its table, for reuse. */
+void dcd_group_retire(struct dcd *dev, struct dcd_group *g);
+void dcd_release_retire(struct dcd *dev, struct dcd_release *r);
 uint64_t dcd_extent_count(const struct dcd *dev);
 uint32_t dcd_avail_extents(const struct dcd *dev);
 uint32_t dcd_avail_tags(const struct dcd *dev);
@@ -136,6 +196,7 @@ struct dcd_group *dcd_pending_group(const struct dcd *dev, unsigned host, uint64
 /* dcd_log.c */
 void dcd_ring_init(struct dcd_ring *ring, uint32_t cap);
 void dcd_ring_clear(struct dcd_ring *ring);
+/* The record I places after the head, I below the ring's capacity. */
 struct proto_record *dcd_ring_at(const struct dcd_ring *ring, uint32_t i);
 /* Free log slots a new chain may take under the spec profile. */
 uint32_t dcd_log_room(const struct dcd_host *host);
