@@ -219,8 +219,20 @@ gboolean sim_queue_pop(struct sim_queue *q, uint64_t limit, uint64_t *time, uint
 		unsigned level = (unsigned)__builtin_ctz(q->occupied);
 
 		digit = first_digit(&q->levels[level]);
-		if (q->levels[level].buckets[digit].min > limit)
+		b = &q->levels[level].buckets[digit];
+		if (b->min > limit)
 			return FALSE;
+		c = b->head;
+		if (c == b->tail && b->next + 1 == c->count) {
+			/* A lone pair is the first: no need to cascade it. */
+			q->base = b->min;
+			*time = c->entries[b->next].time;
+			*id = c->entries[b->next].id;
+			bucket_detach(q, level, digit);
+			chunk_give(q, c);
+			q->size--;
+			return TRUE;
+		}
 		cascade(q, level, digit);
 	}
 	digit = first_digit(lv);

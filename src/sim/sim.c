@@ -30,7 +30,6 @@ struct slot {
 	uint32_t generation;	/* bumped on every release: stale handles miss */
 	uint32_t state;
 	uint32_t next_free;
-	uint32_t size;
 	uint64_t payload[SIM_PAYLOAD_MAX / sizeof(uint64_t)];
 };
 
@@ -154,7 +153,6 @@ uint64_t sim_schedule_at(struct sim *k, uint64_t time, sim_handler_fn fn, void *
 	s->fn = fn;
 	s->target = target;
 	s->state = SLOT_SCHEDULED;
-	s->size = (uint32_t)size;
 	if (size)
 		memcpy(s->payload, payload, size);
 	sim_queue_push(k->queue, time, index);
@@ -242,11 +240,11 @@ gboolean sim_run(struct sim *k, uint64_t until, uint64_t max_events, GError **er
 			continue;
 		}
 		/* Copy out before releasing: the handler may reuse the slot or
-		 * grow the pool. */
+		 * grow the pool.  The whole buffer: a fixed-size copy is a few
+		 * moves, a call to memcpy with a variable size costs more. */
 		fn = s->fn;
 		target = s->target;
-		if (s->size)
-			memcpy(payload, s->payload, s->size);
+		memcpy(payload, s->payload, sizeof(payload));
 		slot_release(k, index);
 		k->pending--;
 		k->now = time;

@@ -303,6 +303,28 @@ static void test_push_at_current_time(void)
 	pair_finish(&p);
 }
 
+/* Sparse events, as a model makes them: each pair alone in its bucket of
+ * a higher level pops without a cascade, and what is pushed after it (at
+ * its time, just after, far after) still comes out in order. */
+static void test_lone_pairs(void)
+{
+	struct pair p;
+
+	pair_init(&p);
+	for (int i = 0; i < 2000; i++) {
+		pair_push_after(&p, 300 + (uint64_t)(i % 5) * 70000);
+		pair_pop(&p);
+		pair_push_after(&p, 0);
+		pair_push_after(&p, 0);
+		if (i % 4 == 0)
+			pair_push_after(&p, UINT64_C(1) << (20 + i % 30));
+		pair_pop(&p);
+		pair_pop(&p);
+	}
+	pair_drain(&p);
+	pair_finish(&p);
+}
+
 /* The extremes of time, and far-future events among near ones. */
 static void test_far_future_and_extremes(void)
 {
@@ -413,6 +435,7 @@ int main(void)
 		{ "sizes across chunk and slab boundaries", test_sizes_across_boundaries },
 		{ "a push at the current time goes last", test_push_at_current_time },
 		{ "far future and extreme times", test_far_future_and_extremes },
+		{ "lone pairs pop without a cascade, in order", test_lone_pairs },
 		{ "an empty queue restarts below the last pop", test_empty_queue_restarts_lower },
 		{ "pop stops at a limit without disturbing order", test_limit },
 		{ "the prefetch hint names the right id", test_upcoming_hint },
