@@ -212,7 +212,7 @@ enum extent_map_error {
 };
 
 /* Verifies every invariant of the map (partition of the region, coalesced
- * free space, tree order and balance keys, subtree sums, the free-size
+ * free space, address-tree order and node fill, subtree sums, the free-size
  * index, counters).  O(n log n), for tests. */
 bool extent_map_check(const struct extent_map *map, GError **error);
 
