@@ -7,8 +7,9 @@
  *    buddy block orders present) so that first/next fit, random and buddy
  *    searches descend in O(log n);
  *  - the size tree, a treap of the free entries keyed by (length, start) for
- *    best and worst fit.  Its priorities come from a fixed-seed generator,
- *    though no result depends on its shape. */
+ *    best and worst fit, built by the first search that needs it.  Its
+ *    priorities come from a fixed-seed generator, though no result depends
+ *    on its shape. */
 #include "models/extent_map.h"
 
 #include <inttypes.h>
@@ -21,21 +22,26 @@
  * entries than the address space has blocks. */
 enum { FANOUT = 16, HALF = FANOUT / 2, MAX_HEIGHT = 24 };
 
+/* Of the free entries under a slot: a leaf slot's, of its entry if free. */
+struct summary {
+	uint64_t max_free;	/* largest length */
+	uint64_t free_bytes;
+	uint64_t orders;	/* bit o: a buddy block of 2^o blocks */
+};
+
 struct bnode {
-	/* Per slot: an entry (leaf) or a child and its free entries (inner
-	 * node).  Slots past COUNT have start UINT64_MAX and zero summaries, so
-	 * scans and sums run over all FANOUT slots without branches. */
-	uint64_t start[FANOUT];		/* the child's: its first entry's */
-	uint64_t max_free[FANOUT];	/* a leaf's: the length of a free entry, else 0 */
-	uint64_t free_bytes[FANOUT];	/* a leaf's: as max_free */
-	uint64_t orders[FANOUT];	/* bit o: a buddy block of 2^o blocks */
+	/* Per slot: an entry (leaf) or a child (inner node).  Slots past COUNT
+	 * have start UINT64_MAX and zero summaries, so scans and sums run over
+	 * all FANOUT slots without branches. */
+	uint64_t start[FANOUT];		/* a child's: its first entry's */
+	struct summary sum[FANOUT];
 	unsigned count;
 	union {
 		struct bnode *kid[FANOUT];
 		struct {
-			uint64_t len[FANOUT];
-			struct extent_attr attr[FANOUT];
-		};
+			uint64_t len;
+			struct extent_attr attr;
+		} ent[FANOUT];
 	};
 };
 
@@ -44,10 +50,6 @@ struct bnode {
 struct path {
 	struct bnode *node[MAX_HEIGHT];
 	unsigned i[MAX_HEIGHT];
-};
-
-struct summary {
-	uint64_t max_free, free_bytes, orders;
 };
 
 struct snode {
@@ -66,6 +68,7 @@ struct extent_map {
 	unsigned shift;
 	struct bnode *root;
 	unsigned height;	/* of the root; 0 when it is a leaf */
+	bool sized;		/* the size tree is built (see size_index) */
 	struct snode *size_root;
 	uint64_t bytes[EXTENT_STATE_COUNT];
 	size_t entries, free_count;
@@ -193,28 +196,23 @@ static unsigned slot_of(const struct bnode *b, uint64_t dpa)
 	return i;
 }
 
-static uint64_t slot_end(const struct bnode *leaf, unsigned i)
-{
-	return leaf->start[i] + leaf->len[i];
-}
-
 static bool slot_free(const struct bnode *leaf, unsigned i)
 {
-	return leaf->attr[i].state == EXTENT_FREE;
+	return leaf->ent[i].attr.state == EXTENT_FREE;
 }
 
 static void entry_copy(const struct bnode *leaf, unsigned i, struct extent_entry *out)
 {
 	out->start = leaf->start[i];
-	out->len = leaf->len[i];
-	out->attr = leaf->attr[i];
+	out->len = leaf->ent[i].len;
+	out->attr = leaf->ent[i].attr;
 }
 
 static void clear_slots(struct bnode *b, unsigned from)
 {
 	for (unsigned i = from; i < FANOUT; i++) {
 		b->start[i] = UINT64_MAX;
-		b->max_free[i] = b->free_bytes[i] = b->orders[i] = 0;
+		b->sum[i] = (struct summary){ 0, 0, 0 };
 	}
 }
 
@@ -241,15 +239,11 @@ static void move_slots(struct bnode *dst, unsigned di, struct bnode *src, unsign
 		       bool leaf)
 {
 	memmove(&dst->start[di], &src->start[si], n * sizeof(dst->start[0]));
-	memmove(&dst->max_free[di], &src->max_free[si], n * sizeof(dst->max_free[0]));
-	memmove(&dst->free_bytes[di], &src->free_bytes[si], n * sizeof(dst->free_bytes[0]));
-	memmove(&dst->orders[di], &src->orders[si], n * sizeof(dst->orders[0]));
-	if (leaf) {
-		memmove(&dst->len[di], &src->len[si], n * sizeof(dst->len[0]));
-		memmove(&dst->attr[di], &src->attr[si], n * sizeof(dst->attr[0]));
-	} else {
+	memmove(&dst->sum[di], &src->sum[si], n * sizeof(dst->sum[0]));
+	if (leaf)
+		memmove(&dst->ent[di], &src->ent[si], n * sizeof(dst->ent[0]));
+	else
 		memmove(&dst->kid[di], &src->kid[si], n * sizeof(dst->kid[0]));
-	}
 }
 
 /* Makes room at slot I of B, which is not full; the caller fills it. */
@@ -271,9 +265,9 @@ static struct summary node_sum(const struct bnode *b)
 	struct summary s = { 0, 0, 0 };
 
 	for (unsigned i = 0; i < FANOUT; i++) {
-		s.max_free = MAX(s.max_free, b->max_free[i]);
-		s.free_bytes += b->free_bytes[i];
-		s.orders |= b->orders[i];
+		s.max_free = MAX(s.max_free, b->sum[i].max_free);
+		s.free_bytes += b->sum[i].free_bytes;
+		s.orders |= b->sum[i].orders;
 	}
 	return s;
 }
@@ -281,12 +275,8 @@ static struct summary node_sum(const struct bnode *b)
 /* Writes slot I of PARENT for its child KID. */
 static void slot_sum(struct bnode *parent, unsigned i, const struct bnode *kid)
 {
-	struct summary s = node_sum(kid);
-
 	parent->start[i] = kid->start[0];
-	parent->max_free[i] = s.max_free;
-	parent->free_bytes[i] = s.free_bytes;
-	parent->orders[i] = s.orders;
+	parent->sum[i] = node_sum(kid);
 }
 
 static void leaf_set(const struct extent_map *map, struct bnode *leaf, unsigned i,
@@ -295,10 +285,10 @@ static void leaf_set(const struct extent_map *map, struct bnode *leaf, unsigned 
 	bool free = e->attr.state == EXTENT_FREE;
 
 	leaf->start[i] = e->start;
-	leaf->len[i] = e->len;
-	leaf->attr[i] = e->attr;
-	leaf->max_free[i] = leaf->free_bytes[i] = free ? e->len : 0;
-	leaf->orders[i] = free ? buddy_orders(map, e->start, e->len) : 0;
+	leaf->ent[i].len = e->len;
+	leaf->ent[i].attr = e->attr;
+	leaf->sum[i].max_free = leaf->sum[i].free_bytes = free ? e->len : 0;
+	leaf->sum[i].orders = free ? buddy_orders(map, e->start, e->len) : 0;
 }
 
 /* The leaf slot of the entry containing DPA, which must lie inside the
@@ -558,6 +548,11 @@ static struct snode *snode_new(struct extent_map *map, uint64_t len, uint64_t st
 	return n;
 }
 
+static void size_add(struct extent_map *map, uint64_t len, uint64_t start)
+{
+	map->size_root = size_insert(map->size_root, snode_new(map, len, start));
+}
+
 /* Counts entry E, filing a free one in the size tree. */
 static void attach(struct extent_map *map, const struct extent_entry *e)
 {
@@ -565,7 +560,8 @@ static void attach(struct extent_map *map, const struct extent_entry *e)
 	map->entries++;
 	if (e->attr.state == EXTENT_FREE) {
 		map->free_count++;
-		map->size_root = size_insert(map->size_root, snode_new(map, e->len, e->start));
+		if (map->sized)
+			size_add(map, e->len, e->start);
 	}
 }
 
@@ -575,11 +571,13 @@ static void detach(struct extent_map *map, const struct bnode *leaf, unsigned i)
 {
 	struct snode *gone;
 
-	map->bytes[leaf->attr[i].state] -= leaf->len[i];
+	map->bytes[leaf->ent[i].attr.state] -= leaf->ent[i].len;
 	map->entries--;
 	if (slot_free(leaf, i)) {
 		map->free_count--;
-		map->size_root = size_erase(map->size_root, leaf->len[i], leaf->start[i], &gone);
+		if (!map->sized)
+			return;
+		map->size_root = size_erase(map->size_root, leaf->ent[i].len, leaf->start[i], &gone);
 		gone->kid[0] = map->spare;
 		map->spare = gone;
 	}
@@ -594,7 +592,7 @@ struct want {
 
 static bool slot_has(const struct bnode *b, unsigned i, struct want w)
 {
-	return w.order ? (b->orders[i] & w.v) != 0 : b->max_free[i] >= w.v;
+	return w.order ? (b->sum[i].orders & w.v) != 0 : b->sum[i].max_free >= w.v;
 }
 
 /* The lowest entry of subtree B (of height H) starting at or above POS
@@ -611,7 +609,7 @@ static bool first_from(const struct bnode *b, unsigned h, uint64_t pos, struct w
 		if (!slot_has(b, i, w))
 			continue;
 		if (!h) {
-			*out = (struct extent_range){ b->start[i], b->len[i] };
+			*out = (struct extent_range){ b->start[i], b->ent[i].len };
 			return true;
 		}
 		if (first_from(b->kid[i], h - 1, pos, w, out))
@@ -634,7 +632,7 @@ static bool free_at_pos(const struct extent_map *map, uint64_t pos, struct exten
 	unsigned i;
 	const struct bnode *leaf = addr_find(map, pos, &i);
 
-	*out = (struct extent_range){ leaf->start[i], leaf->len[i] };
+	*out = (struct extent_range){ leaf->start[i], leaf->ent[i].len };
 	return slot_free(leaf, i);
 }
 
@@ -647,12 +645,25 @@ static struct extent_range free_at(const struct extent_map *map, uint64_t *off)
 	for (unsigned h = map->height;; h--) {
 		unsigned i = 0;
 
-		while (*off >= b->free_bytes[i])
-			*off -= b->free_bytes[i++];
+		while (*off >= b->sum[i].free_bytes)
+			*off -= b->sum[i++].free_bytes;
 		if (!h)
-			return (struct extent_range){ b->start[i], b->len[i] };
+			return (struct extent_range){ b->start[i], b->ent[i].len };
 		b = b->kid[i];
 	}
+}
+
+/* Builds the size tree on a map's first search by size and keeps it from
+ * then on: most maps are only ever searched by address and need none. */
+static void size_index(struct extent_map *map)
+{
+	struct extent_range r;
+
+	if (map->sized)
+		return;
+	map->sized = true;
+	for (uint64_t pos = map->base; free_from(map, pos, 1, &r); pos = r.start + r.len)
+		size_add(map, r.len, r.start);
 }
 
 /* The free entry of smallest key >= (LEN, START). */
@@ -924,32 +935,40 @@ static void rewrite(struct extent_map *map, struct path *p, unsigned k,
 static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 		    const struct extent_attr *attr)
 {
-	struct extent_entry piece[5], first, last;
+	struct extent_entry piece[5], first, last, next;
 	unsigned count = 0, merged = 0, k = 1;
+	bool next_free = false;
 	struct extent_attr free_attr;
-	struct path p, q;
+	struct path p;
 
+	/* P walks to the last entry overlapping the range, one further for a
+	 * free ATTR (the neighbour it may merge), then back to the first. */
 	descend(map, start, &p);
 	entry_copy(p.node[0], p.i[0], &first);
-	q = p;
-	while (slot_end(q.node[0], q.i[0]) < end) {
-		path_step(&q, 1);
-		k++;
+	for (last = first; last.start + last.len < end; k++) {
+		path_step(&p, 1);
+		entry_copy(p.node[0], p.i[0], &last);
 	}
-	entry_copy(q.node[0], q.i[0], &last);
 	if (k == 1 && first.attr.state == EXTENT_FREE && attr->state == EXTENT_FREE)
 		return;		/* freeing free space */
+	if (attr->state == EXTENT_FREE && last.start + last.len == end && end < region_end(map)) {
+		path_step(&p, 1);
+		entry_copy(p.node[0], p.i[0], &next);
+		next_free = next.attr.state == EXTENT_FREE;
+		path_step(&p, -1);
+	}
+	for (unsigned i = 1; i < k; i++)
+		path_step(&p, -1);
 	if (attr->state == EXTENT_FREE) {
 		extent_attr_init(&free_attr, EXTENT_FREE);
 		attr = &free_attr;
 		if (first.start == start && start > map->base) {
-			struct path prev = p;
-
-			path_step(&prev, -1);
-			if (slot_free(prev.node[0], prev.i[0])) {
-				entry_copy(prev.node[0], prev.i[0], &piece[count++]);
-				p = prev;
+			path_step(&p, -1);
+			if (slot_free(p.node[0], p.i[0])) {
+				entry_copy(p.node[0], p.i[0], &piece[count++]);
 				k++;
+			} else {
+				path_step(&p, 1);
 			}
 		}
 	}
@@ -958,12 +977,9 @@ static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 	piece[count++] = (struct extent_entry){ start, end - start, *attr };
 	if (end < last.start + last.len)
 		piece[count++] = (struct extent_entry){ end, last.start + last.len - end, last.attr };
-	else if (attr->state == EXTENT_FREE && end < region_end(map)) {
-		path_step(&q, 1);
-		if (slot_free(q.node[0], q.i[0])) {
-			entry_copy(q.node[0], q.i[0], &piece[count++]);
-			k++;
-		}
+	if (next_free) {
+		piece[count++] = next;
+		k++;
 	}
 	for (unsigned i = 0; i < count; i++) {
 		if (merged && piece[merged - 1].attr.state == EXTENT_FREE &&
@@ -1256,9 +1272,11 @@ enum extent_map_status extent_map_alloc(struct extent_map *map, enum extent_allo
 					: take_from(map, &g, map->cursor);
 		break;
 	case EXTENT_ALLOC_BEST_FIT:
+		size_index(map);
 		done = take_best_fit(map, &g);
 		break;
 	case EXTENT_ALLOC_WORST_FIT:
+		size_index(map);
 		done = take_largest(map, &g);
 		break;
 	case EXTENT_ALLOC_BUDDY:
@@ -1270,6 +1288,7 @@ enum extent_map_status extent_map_alloc(struct extent_map *map, enum extent_allo
 	}
 	if (!done && max_extents > 1 && policy != EXTENT_ALLOC_BUDDY) {
 		gather_reset(&g);
+		size_index(map);
 		done = take_largest(map, &g);
 	}
 	if (!done) {
@@ -1282,11 +1301,16 @@ enum extent_map_status extent_map_alloc(struct extent_map *map, enum extent_allo
 	return EXTENT_MAP_OK;
 }
 
-static uint64_t count_fits(const struct snode *t, uint64_t request)
+/* S over the free entries under node B of height H, visiting only slots
+ * that hold a free entry of at least REQUEST bytes: the others add 0. */
+static uint64_t count_fits(const struct bnode *b, unsigned h, uint64_t request)
 {
-	if (!t)
-		return 0;
-	return t->len / request + count_fits(t->kid[0], request) + count_fits(t->kid[1], request);
+	uint64_t fits = 0;
+
+	for (unsigned i = 0; i < b->count; i++)
+		if (b->sum[i].max_free >= request)
+			fits += h ? count_fits(b->kid[i], h - 1, request) : b->ent[i].len / request;
+	return fits;
 }
 
 enum extent_map_status extent_map_get_frag(const struct extent_map *map, uint64_t request,
@@ -1299,7 +1323,7 @@ enum extent_map_status extent_map_get_frag(const struct extent_map *map, uint64_
 		return EXTENT_MAP_ERR_UNALIGNED;
 	out->free_blocks = node_sum(map->root).free_bytes >> map->shift;
 	out->free_extents = map->free_count;
-	out->fits = count_fits(map->size_root, request);
+	out->fits = count_fits(map->root, map->height, request);
 	return EXTENT_MAP_OK;
 }
 
@@ -1332,8 +1356,9 @@ static bool check_entry(struct check *c, const struct bnode *leaf, unsigned i)
 {
 	const struct extent_map *map = c->map;
 	static const uint8_t no_tag[16];
-	uint64_t start = leaf->start[i], len = leaf->len[i];
-	const struct extent_attr *attr = &leaf->attr[i];
+	uint64_t start = leaf->start[i], len = leaf->ent[i].len;
+	const struct extent_attr *attr = &leaf->ent[i].attr;
+	const struct summary *sum = &leaf->sum[i];
 	bool free;
 
 	if (start != c->pos)
@@ -1350,8 +1375,8 @@ static bool check_entry(struct check *c, const struct bnode *leaf, unsigned i)
 	if (free && (attr->host != -1 || attr->group || attr->seq ||
 		     memcmp(attr->tag, no_tag, sizeof(no_tag)) != 0))
 		return check_fail(c, "free entry at %#" PRIx64 " has attributes", start);
-	if (leaf->max_free[i] != (free ? len : 0) || leaf->free_bytes[i] != leaf->max_free[i] ||
-	    leaf->orders[i] != (free ? buddy_orders(map, start, len) : 0))
+	if (sum->max_free != (free ? len : 0) || sum->free_bytes != sum->max_free ||
+	    sum->orders != (free ? buddy_orders(map, start, len) : 0))
 		return check_fail(c, "entry at %#" PRIx64 " has a stale summary", start);
 	c->bytes[attr->state] += len;
 	c->entries++;
@@ -1370,7 +1395,8 @@ static bool check_node(struct check *c, const struct bnode *b, unsigned h, bool 
 	if (b->count < min || b->count > FANOUT)
 		return check_fail(c, "node of %u slots before %#" PRIx64, b->count, c->pos);
 	for (unsigned i = b->count; i < FANOUT; i++)
-		if (b->start[i] != UINT64_MAX || b->max_free[i] || b->free_bytes[i] || b->orders[i])
+		if (b->start[i] != UINT64_MAX ||
+		    (b->sum[i].max_free | b->sum[i].free_bytes | b->sum[i].orders))
 			return check_fail(c, "unused slot %u not clear before %#" PRIx64, i,
 					  c->pos);
 	for (unsigned i = 0; i < b->count; i++) {
@@ -1384,8 +1410,7 @@ static bool check_node(struct check *c, const struct bnode *b, unsigned h, bool 
 		if (!check_node(c, b->kid[i], h - 1, false))
 			return false;
 		s = node_sum(b->kid[i]);
-		if (b->start[i] != b->kid[i]->start[0] || b->max_free[i] != s.max_free ||
-		    b->free_bytes[i] != s.free_bytes || b->orders[i] != s.orders)
+		if (b->start[i] != b->kid[i]->start[0] || memcmp(&b->sum[i], &s, sizeof(s)) != 0)
 			return check_fail(c, "stale subtree summary at %#" PRIx64, b->start[i]);
 	}
 	return true;
@@ -1407,7 +1432,7 @@ static bool check_size(struct check *c, const struct snode *t, size_t *count)
 	if (c->prev && !size_less(c->prev, t->len, t->start))
 		return check_fail(c, "size tree out of order at %#" PRIx64, t->start);
 	leaf = addr_find(c->map, t->start, &i);
-	if (leaf->start[i] != t->start || leaf->len[i] != t->len || !slot_free(leaf, i))
+	if (leaf->start[i] != t->start || leaf->ent[i].len != t->len || !slot_free(leaf, i))
 		return check_fail(c, "size tree holds %#" PRIx64 ", not a free entry", t->start);
 	c->prev = t;
 	(*count)++;
@@ -1431,7 +1456,7 @@ bool extent_map_check(const struct extent_map *map, GError **error)
 	if (c.entries != map->entries || c.free_count != map->free_count)
 		return check_fail(&c, "entry counters %zu/%zu, entries %zu/%zu", map->entries,
 				  map->free_count, c.entries, c.free_count);
-	if (sized != map->free_count)
+	if (sized != (map->sized ? map->free_count : 0))
 		return check_fail(&c, "size tree holds %zu of %zu free entries", sized,
 				  map->free_count);
 	if (!inside(map, map->cursor) || (map->cursor & (map->block_size - 1)))
