@@ -317,11 +317,22 @@ static void descend(const struct extent_map *map, uint64_t dpa, struct path *p)
 	}
 }
 
-/* Brings the slots on P's way up to date from height H up. */
+/* Brings the slots on P's way up to date from height H up, where every
+ * other slot is.  A slot that does not change leaves those above it as they
+ * are: state changes of extents, for one, stop at the leaf's parent. */
 static void fix_path_from(const struct extent_map *map, struct path *p, unsigned h)
 {
-	for (; h < map->height; h++)
-		slot_sum(p->node[h + 1], p->i[h + 1], p->node[h]);
+	for (; h < map->height; h++) {
+		struct bnode *parent = p->node[h + 1];
+		unsigned i = p->i[h + 1];
+		struct summary s = node_sum(p->node[h]);
+
+		if (parent->start[i] == p->node[h]->start[0] &&
+		    memcmp(&parent->sum[i], &s, sizeof(s)) == 0)
+			return;
+		parent->start[i] = p->node[h]->start[0];
+		parent->sum[i] = s;
+	}
 }
 
 /* Moves P to the next (DIR 1) or previous (DIR -1) entry, which exists. */
@@ -374,11 +385,14 @@ static void split_node(struct extent_map *map, struct path *p, unsigned h)
 }
 
 /* Puts E just after the entry P leads to and moves P to it.  The slots on
- * P's way are left for fix_path_from. */
+ * P's way are left for fix_path_from, but brought up to date before a
+ * split, which only keeps them so. */
 static void insert_after(struct extent_map *map, struct path *p, const struct extent_entry *e)
 {
-	if (p->node[0]->count == FANOUT)
+	if (p->node[0]->count == FANOUT) {
+		fix_path_from(map, p, 0);
 		split_node(map, p, 0);
+	}
 	p->i[0]++;
 	open_slot(p->node[0], p->i[0], true);
 	leaf_set(map, p->node[0], p->i[0], e);
