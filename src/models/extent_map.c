@@ -186,14 +186,16 @@ static uint64_t buddy_orders(const struct extent_map *map, uint64_t start, uint6
 }
 
 
-/* The last slot of B whose start is <= DPA, or slot 0. */
+/* The last slot of B whose start is <= DPA, or slot 0: the group of four
+ * slots first, then the slot in it, six comparisons without branches. */
 static unsigned slot_of(const struct bnode *b, uint64_t dpa)
 {
 	unsigned i = 0;
 
-	for (unsigned s = 1; s < FANOUT; s++)
+	for (unsigned s = 4; s < FANOUT; s += 4)
 		i += b->start[s] <= dpa;
-	return i;
+	i *= 4;
+	return i + (b->start[i + 1] <= dpa) + (b->start[i + 2] <= dpa) + (b->start[i + 3] <= dpa);
 }
 
 static bool slot_free(const struct bnode *leaf, unsigned i)
