@@ -917,6 +917,7 @@ static void rewrite(struct extent_map *map, struct path *p, unsigned k,
 		    const struct extent_entry *piece, unsigned m)
 {
 	uint64_t hi = piece[m - 1].start + piece[m - 1].len;
+	bool stale = false;	/* P's leaf changed in a way its parent has not seen */
 	struct path q;
 
 	/* Surplus entries go first, from the end, while the tree is in order. */
@@ -929,20 +930,33 @@ static void rewrite(struct extent_map *map, struct path *p, unsigned k,
 		descend(map, piece[0].start, p);
 	}
 	for (unsigned j = 0; j < m; j++) {
+		struct bnode *leaf;
+		struct summary was;
+
 		if (j >= k) {
 			insert_after(map, p, &piece[j]);
-		} else {
-			if (j) {
-				if (p->i[0] + 1 == p->node[0]->count)
-					fix_path_from(map, p, 0);
-				path_step(p, 1);
-			}
-			detach(map, p->node[0], p->i[0]);
-			leaf_set(map, p->node[0], p->i[0], &piece[j]);
+			attach(map, &piece[j]);
+			stale = true;
+			continue;
 		}
+		if (j) {
+			if (stale && p->i[0] + 1 == p->node[0]->count) {
+				fix_path_from(map, p, 0);
+				stale = false;
+			}
+			path_step(p, 1);
+		}
+		/* An extent changing state in place changes no summary. */
+		leaf = p->node[0];
+		was = leaf->sum[p->i[0]];
+		stale |= leaf->start[p->i[0]] != piece[j].start;
+		detach(map, leaf, p->i[0]);
+		leaf_set(map, leaf, p->i[0], &piece[j]);
 		attach(map, &piece[j]);
+		stale |= memcmp(&was, &leaf->sum[p->i[0]], sizeof(was)) != 0;
 	}
-	fix_path_from(map, p, 0);
+	if (stale)
+		fix_path_from(map, p, 0);
 }
 
 /* Rewrites [START, END) with ATTR: the entries overlapping it (and a free
