@@ -1,11 +1,11 @@
 /* The extent map keeps its entries in two trees:
  *  - the address tree, a B+ tree of all entries keyed by start DPA.  Its
- *    nodes hold up to FANOUT slots in parallel arrays, the keys in one array
- *    that a lookup scans without branches, so a descent on a map of a few
- *    hundred entries reads two or three nodes.  Each slot of an inner node
- *    summarises the free entries of its child (largest length, total bytes,
- *    buddy block orders present) so that first/next fit, random and buddy
- *    searches descend in O(log n);
+ *    nodes hold up to FANOUT slots, their keys in one array searched
+ *    without branches, so a descent on a map of a few hundred entries reads
+ *    two or three nodes instead of some ten badly predicted ones of a
+ *    binary tree.  Each slot of an inner node summarises the free entries
+ *    of its child (largest length, total bytes, buddy block orders present)
+ *    so that first/next fit, random and buddy searches descend in O(log n);
  *  - the size tree, a treap of the free entries keyed by (length, start) for
  *    best and worst fit, built by the first search that needs it.  Its
  *    priorities come from a fixed-seed generator, though no result depends
@@ -21,6 +21,7 @@
  * or 2 (an inner node) to FANOUT; MAX_HEIGHT levels would need more
  * entries than the address space has blocks. */
 enum { FANOUT = 16, HALF = FANOUT / 2, MAX_HEIGHT = 24 };
+G_STATIC_ASSERT(FANOUT % 4 == 0);	/* slot_of searches groups of four */
 
 /* Of the free entries under a slot: a leaf slot's, of its entry if free. */
 struct summary {
@@ -185,7 +186,6 @@ static uint64_t buddy_orders(const struct extent_map *map, uint64_t start, uint6
 	return orders;
 }
 
-
 /* The last slot of B whose start is <= DPA, or slot 0: the group of four
  * slots first, then the slot in it, six comparisons without branches. */
 static unsigned slot_of(const struct bnode *b, uint64_t dpa)
@@ -274,11 +274,16 @@ static struct summary node_sum(const struct bnode *b)
 	return s;
 }
 
-/* Writes slot I of PARENT for its child KID. */
-static void slot_sum(struct bnode *parent, unsigned i, const struct bnode *kid)
+/* Writes slot I of PARENT for its child KID; false when it was so already. */
+static bool slot_sum(struct bnode *parent, unsigned i, const struct bnode *kid)
 {
+	struct summary s = node_sum(kid);
+
+	if (parent->start[i] == kid->start[0] && memcmp(&parent->sum[i], &s, sizeof(s)) == 0)
+		return false;
 	parent->start[i] = kid->start[0];
-	parent->sum[i] = node_sum(kid);
+	parent->sum[i] = s;
+	return true;
 }
 
 static void leaf_set(const struct extent_map *map, struct bnode *leaf, unsigned i,
@@ -324,17 +329,9 @@ static void descend(const struct extent_map *map, uint64_t dpa, struct path *p)
  * are: state changes of extents, for one, stop at the leaf's parent. */
 static void fix_path_from(const struct extent_map *map, struct path *p, unsigned h)
 {
-	for (; h < map->height; h++) {
-		struct bnode *parent = p->node[h + 1];
-		unsigned i = p->i[h + 1];
-		struct summary s = node_sum(p->node[h]);
-
-		if (parent->start[i] == p->node[h]->start[0] &&
-		    memcmp(&parent->sum[i], &s, sizeof(s)) == 0)
+	for (; h < map->height; h++)
+		if (!slot_sum(p->node[h + 1], p->i[h + 1], p->node[h]))
 			return;
-		parent->start[i] = p->node[h]->start[0];
-		parent->sum[i] = s;
-	}
 }
 
 /* Moves P to the next (DIR 1) or previous (DIR -1) entry, which exists. */
