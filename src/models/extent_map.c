@@ -326,12 +326,40 @@ static void descend(const struct extent_map *map, uint64_t dpa, struct path *p)
 
 /* Brings the slots on P's way up to date from height H up, where every
  * other slot is.  A slot that does not change leaves those above it as they
- * are: state changes of extents, for one, stop at the leaf's parent. */
+ * are. */
 static void fix_path_from(const struct extent_map *map, struct path *p, unsigned h)
 {
 	for (; h < map->height; h++)
 		if (!slot_sum(p->node[h + 1], p->i[h + 1], p->node[h]))
 			return;
+}
+
+/* The one leaf slot P leads to has changed from summary WAS (zero if it is
+ * new), every other slot being up to date: brings the slots above it up to
+ * date.  Each is adjusted by the change, which reads one slot where
+ * fix_path_from sums a whole node, unless the largest free entry or a
+ * buddy order may have gone from it. */
+static void sum_update(const struct extent_map *map, const struct path *p, struct summary was)
+{
+	for (unsigned h = 0; h < map->height; h++) {
+		const struct bnode *b = p->node[h];
+		struct bnode *parent = p->node[h + 1];
+		unsigned i = p->i[h + 1];
+		struct summary now = b->sum[p->i[h]], *up = &parent->sum[i], up_was = *up;
+
+		if (parent->start[i] == b->start[0] && memcmp(&was, &now, sizeof(now)) == 0)
+			return;
+		parent->start[i] = b->start[0];
+		if ((was.orders & ~now.orders) ||
+		    (now.max_free < was.max_free && was.max_free == up->max_free)) {
+			*up = node_sum(b);
+		} else {
+			up->max_free = MAX(up->max_free, now.max_free);
+			up->free_bytes += now.free_bytes - was.free_bytes;
+			up->orders |= now.orders;
+		}
+		was = up_was;
+	}
 }
 
 /* Moves P to the next (DIR 1) or previous (DIR -1) entry, which exists. */
@@ -384,14 +412,11 @@ static void split_node(struct extent_map *map, struct path *p, unsigned h)
 }
 
 /* Puts E just after the entry P leads to and moves P to it.  The slots on
- * P's way are left for fix_path_from, but brought up to date before a
- * split, which only keeps them so. */
+ * P's way are left for sum_update. */
 static void insert_after(struct extent_map *map, struct path *p, const struct extent_entry *e)
 {
-	if (p->node[0]->count == FANOUT) {
-		fix_path_from(map, p, 0);
+	if (p->node[0]->count == FANOUT)
 		split_node(map, p, 0);
-	}
 	p->i[0]++;
 	open_slot(p->node[0], p->i[0], true);
 	leaf_set(map, p->node[0], p->i[0], e);
@@ -914,7 +939,6 @@ static void rewrite(struct extent_map *map, struct path *p, unsigned k,
 		    const struct extent_entry *piece, unsigned m)
 {
 	uint64_t hi = piece[m - 1].start + piece[m - 1].len;
-	bool stale = false;	/* P's leaf changed in a way its parent has not seen */
 	struct path q;
 
 	/* Surplus entries go first, from the end, while the tree is in order. */
@@ -926,34 +950,24 @@ static void rewrite(struct extent_map *map, struct path *p, unsigned k,
 		}
 		descend(map, piece[0].start, p);
 	}
+	/* The pieces overwrite the entries in turn, the extra ones go in
+	 * after them.  Keys may be out of order until the last: no search runs
+	 * meanwhile. */
 	for (unsigned j = 0; j < m; j++) {
-		struct bnode *leaf;
-		struct summary was;
+		struct summary was = { 0, 0, 0 };
 
-		if (j >= k) {
+		if (j < k) {
+			if (j)
+				path_step(p, 1);
+			was = p->node[0]->sum[p->i[0]];
+			detach(map, p->node[0], p->i[0]);
+			leaf_set(map, p->node[0], p->i[0], &piece[j]);
+		} else {
 			insert_after(map, p, &piece[j]);
-			attach(map, &piece[j]);
-			stale = true;
-			continue;
 		}
-		if (j) {
-			if (stale && p->i[0] + 1 == p->node[0]->count) {
-				fix_path_from(map, p, 0);
-				stale = false;
-			}
-			path_step(p, 1);
-		}
-		/* An extent changing state in place changes no summary. */
-		leaf = p->node[0];
-		was = leaf->sum[p->i[0]];
-		stale |= leaf->start[p->i[0]] != piece[j].start;
-		detach(map, leaf, p->i[0]);
-		leaf_set(map, leaf, p->i[0], &piece[j]);
 		attach(map, &piece[j]);
-		stale |= memcmp(&was, &leaf->sum[p->i[0]], sizeof(was)) != 0;
+		sum_update(map, p, was);
 	}
-	if (stale)
-		fix_path_from(map, p, 0);
 }
 
 /* Rewrites [START, END) with ATTR: the entries overlapping it (and a free
