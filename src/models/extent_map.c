@@ -1,12 +1,15 @@
-/* The extent map keeps every entry in two treaps sharing their nodes:
- *  - the address tree holds all entries keyed by start DPA, each subtree
- *    summarising its free entries (largest length, total bytes, buddy block
- *    orders present) so that first/next fit, random and buddy searches
- *    descend in O(log n);
- *  - the size tree holds the free entries keyed by (length, start) for
- *    best and worst fit.
- * Treaps keep the code small (split and merge do most updates) and their
- * priorities come from a fixed-seed generator, so runs are reproducible. */
+/* The extent map keeps its entries in two trees:
+ *  - the address tree, a B+ tree of all entries keyed by start DPA.  Its
+ *    nodes hold up to FANOUT slots, their keys in one array searched
+ *    without branches, so a descent on a map of a few hundred entries reads
+ *    two or three nodes instead of some ten badly predicted ones of a
+ *    binary tree.  Each slot of an inner node summarises the free entries
+ *    of its child (largest length, total bytes, buddy block orders present)
+ *    so that first/next fit, random and buddy searches descend in O(log n);
+ *  - the size tree, a treap of the free entries keyed by (length, start) for
+ *    best and worst fit, built by the first search that needs it.  Its
+ *    priorities come from a fixed-seed generator, though no result depends
+ *    on its shape. */
 #include "models/extent_map.h"
 
 #include <inttypes.h>
@@ -14,33 +17,65 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ADDR, SIZE, TREES };
+/* Nodes of the address tree hold HALF to FANOUT slots, the root 1 (a leaf)
+ * or 2 (an inner node) to FANOUT; MAX_HEIGHT levels would need more
+ * entries than the address space has blocks. */
+enum { FANOUT = 16, HALF = FANOUT / 2, MAX_HEIGHT = 24 };
+G_STATIC_ASSERT(FANOUT % 4 == 0);	/* slot_of searches groups of four */
 
-struct node {
-	struct node *kid[TREES][2];
-	uint64_t start, len;
-	struct extent_attr attr;
-	uint32_t prio;
-	uint64_t own_orders;	/* bit o: the free entry holds a buddy block of 2^o blocks */
-	/* over the node's address subtree */
-	uint64_t max_free;
+/* Of the free entries under a slot: a leaf slot's, of its entry if free. */
+struct summary {
+	uint64_t max_free;	/* largest length */
 	uint64_t free_bytes;
-	uint64_t orders;
+	uint64_t orders;	/* bit o: a buddy block of 2^o blocks */
 };
 
-/* Nodes come from slabs that double in size up to this many nodes, so a
- * small region costs little and a busy one does not call malloc per entry. */
+struct bnode {
+	/* Per slot: an entry (leaf) or a child (inner node).  Slots past COUNT
+	 * have start UINT64_MAX and zero summaries, so scans and sums run over
+	 * all FANOUT slots without branches. */
+	uint64_t start[FANOUT];		/* a child's: its first entry's */
+	struct summary sum[FANOUT];
+	unsigned count;
+	union {
+		struct bnode *kid[FANOUT];
+		struct {
+			uint64_t len;
+			struct extent_attr attr;
+		} ent[FANOUT];
+	};
+};
+
+/* The way from the root to one entry: NODE[h] is the node at height h (0:
+ * the leaf), I[h] the slot taken there. */
+struct path {
+	struct bnode *node[MAX_HEIGHT];
+	unsigned i[MAX_HEIGHT];
+};
+
+struct snode {
+	struct snode *kid[2];
+	uint64_t len, start;
+	uint32_t prio;
+};
+
+/* Size-tree nodes come from slabs that double in size up to this many
+ * nodes, so a small region costs little and a busy one does not call
+ * malloc per free entry. */
 #define SLAB_MAX 4096
 
 struct extent_map {
 	uint64_t base, length, block_size;
 	unsigned shift;
-	struct node *root[TREES];
+	struct bnode *root;
+	unsigned height;	/* of the root; 0 when it is a leaf */
+	bool sized;		/* the size tree is built (see size_index) */
+	struct snode *size_root;
 	uint64_t bytes[EXTENT_STATE_COUNT];
 	size_t entries, free_count;
 	uint64_t cursor;
 	uint64_t prio_state;
-	struct node *spare;	/* free list, linked through kid[ADDR][0] */
+	struct snode *spare;	/* free list, linked through kid[0] */
 	size_t slab_size;
 	GPtrArray *slabs;
 };
@@ -115,15 +150,6 @@ void extent_attr_init(struct extent_attr *attr, enum extent_state state)
 	attr->host = -1;
 }
 
-static bool is_free(const struct node *n)
-{
-	return n->attr.state == EXTENT_FREE;
-}
-
-static uint64_t node_end(const struct node *n)
-{
-	return n->start + n->len;
-}
 
 static uint64_t region_end(const struct extent_map *map)
 {
@@ -160,107 +186,307 @@ static uint64_t buddy_orders(const struct extent_map *map, uint64_t start, uint6
 	return orders;
 }
 
-/* A free entry's own orders are never empty (it holds a block at least);
- * a non-free one's are: reading them spares a look at the attributes. */
-static void node_update(struct node *n)
+/* The last slot of B whose start is <= DPA, or slot 0: the group of four
+ * slots first, then the slot in it, six comparisons without branches. */
+static unsigned slot_of(const struct bnode *b, uint64_t dpa)
 {
-	uint64_t own = n->own_orders ? n->len : 0;
-	uint64_t max_free = own, free_bytes = own, orders = n->own_orders;
+	unsigned i = 0;
 
-	for (int side = 0; side < 2; side++) {
-		const struct node *k = n->kid[ADDR][side];
-
-		if (!k)
-			continue;
-		max_free = MAX(max_free, k->max_free);
-		free_bytes += k->free_bytes;
-		orders |= k->orders;
-	}
-	n->max_free = max_free;
-	n->free_bytes = free_bytes;
-	n->orders = orders;
+	for (unsigned s = 4; s < FANOUT; s += 4)
+		i += b->start[s] <= dpa;
+	i *= 4;
+	return i + (b->start[i + 1] <= dpa) + (b->start[i + 2] <= dpa) + (b->start[i + 3] <= dpa);
 }
 
-static void fix(int tree, struct node *n)
+static bool slot_free(const struct bnode *leaf, unsigned i)
 {
-	if (tree == ADDR)
-		node_update(n);
+	return leaf->ent[i].attr.state == EXTENT_FREE;
 }
 
-/* key(N) < (LEN, START) in TREE's order; the address tree ignores LEN. */
-static bool key_less(int tree, const struct node *n, uint64_t len, uint64_t start)
+static void entry_copy(const struct bnode *leaf, unsigned i, struct extent_entry *out)
 {
-	if (tree == SIZE && n->len != len)
-		return n->len < len;
-	return n->start < start;
+	out->start = leaf->start[i];
+	out->len = leaf->ent[i].len;
+	out->attr = leaf->ent[i].attr;
 }
 
-static void split(int tree, struct node *t, uint64_t len, uint64_t start, struct node **lo,
-		  struct node **hi)
+static void clear_slots(struct bnode *b, unsigned from)
 {
-	if (!t) {
-		*lo = *hi = NULL;
-		return;
+	for (unsigned i = from; i < FANOUT; i++) {
+		b->start[i] = UINT64_MAX;
+		b->sum[i] = (struct summary){ 0, 0, 0 };
 	}
-	if (key_less(tree, t, len, start)) {
-		split(tree, t->kid[tree][1], len, start, &t->kid[tree][1], hi);
-		*lo = t;
-	} else {
-		split(tree, t->kid[tree][0], len, start, lo, &t->kid[tree][0]);
-		*hi = t;
-	}
-	fix(tree, t);
 }
 
-static struct node *merge(int tree, struct node *a, struct node *b)
+static struct bnode *bnode_new(void)
 {
-	if (!a)
-		return b;
-	if (!b)
-		return a;
-	if (a->prio >= b->prio) {
-		a->kid[tree][1] = merge(tree, a->kid[tree][1], b);
-		fix(tree, a);
-		return a;
-	}
-	b->kid[tree][0] = merge(tree, a, b->kid[tree][0]);
-	fix(tree, b);
+	struct bnode *b = g_new(struct bnode, 1);
+
+	b->count = 0;
+	clear_slots(b, 0);
 	return b;
 }
 
-static struct node *insert(int tree, struct node *t, struct node *n)
+static void bnode_free_all(struct bnode *b, unsigned height)
 {
-	int side;
-
-	if (!t)
-		return n;
-	if (n->prio > t->prio) {
-		split(tree, t, n->len, n->start, &n->kid[tree][0], &n->kid[tree][1]);
-		fix(tree, n);
-		return n;
-	}
-	side = key_less(tree, n, t->len, t->start) ? 0 : 1;
-	t->kid[tree][side] = insert(tree, t->kid[tree][side], n);
-	fix(tree, t);
-	return t;
+	if (height)
+		for (unsigned i = 0; i < b->count; i++)
+			bnode_free_all(b->kid[i], height - 1);
+	g_free(b);
 }
 
-/* Unlinks N from TREE, leaving it ready to be inserted again. */
-static struct node *erase(int tree, struct node *t, struct node *n)
+/* Moves N slots of SRC from SI to DST at DI (they may overlap); only the
+ * slots' contents, not the counts. */
+static void move_slots(struct bnode *dst, unsigned di, struct bnode *src, unsigned si, unsigned n,
+		       bool leaf)
 {
-	struct node *rest;
-	int side;
+	memmove(&dst->start[di], &src->start[si], n * sizeof(dst->start[0]));
+	memmove(&dst->sum[di], &src->sum[si], n * sizeof(dst->sum[0]));
+	if (leaf)
+		memmove(&dst->ent[di], &src->ent[si], n * sizeof(dst->ent[0]));
+	else
+		memmove(&dst->kid[di], &src->kid[si], n * sizeof(dst->kid[0]));
+}
 
-	g_assert(t);
-	if (t == n) {
-		rest = merge(tree, n->kid[tree][0], n->kid[tree][1]);
-		n->kid[tree][0] = n->kid[tree][1] = NULL;
-		return rest;
+/* Makes room at slot I of B, which is not full; the caller fills it. */
+static void open_slot(struct bnode *b, unsigned i, bool leaf)
+{
+	move_slots(b, i + 1, b, i, b->count - i, leaf);
+	b->count++;
+}
+
+static void close_slot(struct bnode *b, unsigned i, bool leaf)
+{
+	move_slots(b, i, b, i + 1, b->count - i - 1, leaf);
+	b->count--;
+	clear_slots(b, b->count);
+}
+
+static struct summary node_sum(const struct bnode *b)
+{
+	struct summary s = { 0, 0, 0 };
+
+	for (unsigned i = 0; i < FANOUT; i++) {
+		s.max_free = MAX(s.max_free, b->sum[i].max_free);
+		s.free_bytes += b->sum[i].free_bytes;
+		s.orders |= b->sum[i].orders;
 	}
-	side = key_less(tree, n, t->len, t->start) ? 0 : 1;
-	t->kid[tree][side] = erase(tree, t->kid[tree][side], n);
-	fix(tree, t);
-	return t;
+	return s;
+}
+
+/* Writes slot I of PARENT for its child KID; false when it was so already. */
+static bool slot_sum(struct bnode *parent, unsigned i, const struct bnode *kid)
+{
+	struct summary s = node_sum(kid);
+
+	if (parent->start[i] == kid->start[0] && memcmp(&parent->sum[i], &s, sizeof(s)) == 0)
+		return false;
+	parent->start[i] = kid->start[0];
+	parent->sum[i] = s;
+	return true;
+}
+
+static void leaf_set(const struct extent_map *map, struct bnode *leaf, unsigned i,
+		     const struct extent_entry *e)
+{
+	bool free = e->attr.state == EXTENT_FREE;
+
+	leaf->start[i] = e->start;
+	leaf->ent[i].len = e->len;
+	leaf->ent[i].attr = e->attr;
+	leaf->sum[i].max_free = leaf->sum[i].free_bytes = free ? e->len : 0;
+	leaf->sum[i].orders = free ? buddy_orders(map, e->start, e->len) : 0;
+}
+
+/* The leaf slot of the entry containing DPA, which must lie inside the
+ * region. */
+static const struct bnode *addr_find(const struct extent_map *map, uint64_t dpa, unsigned *i)
+{
+	const struct bnode *b = map->root;
+
+	for (unsigned h = map->height; h; h--)
+		b = b->kid[slot_of(b, dpa)];
+	*i = slot_of(b, dpa);
+	return b;
+}
+
+/* addr_find, keeping the way down for a change. */
+static void descend(const struct extent_map *map, uint64_t dpa, struct path *p)
+{
+	struct bnode *b = map->root;
+
+	for (unsigned h = map->height;; h--) {
+		p->node[h] = b;
+		p->i[h] = slot_of(b, dpa);
+		if (!h)
+			return;
+		b = b->kid[p->i[h]];
+	}
+}
+
+/* Brings the slots on P's way up to date from height H up, where every
+ * other slot is.  A slot that does not change leaves those above it as they
+ * are. */
+static void fix_path_from(const struct extent_map *map, struct path *p, unsigned h)
+{
+	for (; h < map->height; h++)
+		if (!slot_sum(p->node[h + 1], p->i[h + 1], p->node[h]))
+			return;
+}
+
+/* The one leaf slot P leads to has changed from summary WAS (zero if it is
+ * new), every other slot being up to date: brings the slots above it up to
+ * date.  Each is adjusted by the change, which reads one slot where
+ * fix_path_from sums a whole node, unless the largest free entry or a
+ * buddy order may have gone from it. */
+static void sum_update(const struct extent_map *map, const struct path *p, struct summary was)
+{
+	for (unsigned h = 0; h < map->height; h++) {
+		const struct bnode *b = p->node[h];
+		struct bnode *parent = p->node[h + 1];
+		unsigned i = p->i[h + 1];
+		struct summary now = b->sum[p->i[h]], *up = &parent->sum[i], up_was = *up;
+
+		if (parent->start[i] == b->start[0] && memcmp(&was, &now, sizeof(now)) == 0)
+			return;
+		parent->start[i] = b->start[0];
+		if ((was.orders & ~now.orders) ||
+		    (now.max_free < was.max_free && was.max_free == up->max_free)) {
+			*up = node_sum(b);
+		} else {
+			up->max_free = MAX(up->max_free, now.max_free);
+			up->free_bytes += now.free_bytes - was.free_bytes;
+			up->orders |= now.orders;
+		}
+		was = up_was;
+	}
+}
+
+/* Moves P to the next (DIR 1) or previous (DIR -1) entry, which exists. */
+static void path_step(struct path *p, int dir)
+{
+	unsigned h = 0;
+
+	while (dir > 0 ? p->i[h] + 1 == p->node[h]->count : p->i[h] == 0)
+		h++;
+	p->i[h] += (unsigned)dir;
+	while (h--) {
+		p->node[h] = p->node[h + 1]->kid[p->i[h + 1]];
+		p->i[h] = dir > 0 ? 0 : p->node[h]->count - 1;
+	}
+}
+
+/* Splits the full node at height H of P in two, P still leading to the
+ * same slot.  The totals above the parent do not change. */
+static void split_node(struct extent_map *map, struct path *p, unsigned h)
+{
+	struct bnode *b = p->node[h], *right = bnode_new(), *parent;
+	unsigned at;
+
+	move_slots(right, 0, b, HALF, FANOUT - HALF, h == 0);
+	right->count = FANOUT - HALF;
+	b->count = HALF;
+	clear_slots(b, HALF);
+	if (h == map->height) {
+		parent = bnode_new();
+		parent->kid[0] = b;
+		parent->count = 1;
+		map->root = parent;
+		map->height++;
+		p->node[h + 1] = parent;
+		p->i[h + 1] = 0;
+	} else if (p->node[h + 1]->count == FANOUT) {
+		split_node(map, p, h + 1);
+	}
+	parent = p->node[h + 1];
+	at = p->i[h + 1];
+	open_slot(parent, at + 1, false);
+	parent->kid[at + 1] = right;
+	slot_sum(parent, at, b);
+	slot_sum(parent, at + 1, right);
+	if (p->i[h] >= HALF) {
+		p->node[h] = right;
+		p->i[h] -= HALF;
+		p->i[h + 1] = at + 1;
+	}
+}
+
+/* Puts E just after the entry P leads to and moves P to it.  The slots on
+ * P's way are left for sum_update. */
+static void insert_after(struct extent_map *map, struct path *p, const struct extent_entry *e)
+{
+	if (p->node[0]->count == FANOUT)
+		split_node(map, p, 0);
+	p->i[0]++;
+	open_slot(p->node[0], p->i[0], true);
+	leaf_set(map, p->node[0], p->i[0], e);
+}
+
+/* Shares the slots of LEFT and RIGHT, neighbours holding more than FANOUT
+ * together, evenly between them. */
+static void balance(struct bnode *left, struct bnode *right, bool leaf)
+{
+	unsigned want = (left->count + right->count) / 2;
+
+	if (left->count < want) {
+		unsigned n = want - left->count;
+
+		move_slots(left, left->count, right, 0, n, leaf);
+		move_slots(right, 0, right, n, right->count - n, leaf);
+		right->count -= n;
+		clear_slots(right, right->count);
+	} else {
+		unsigned n = left->count - want;
+
+		move_slots(right, n, right, 0, right->count, leaf);
+		move_slots(right, 0, left, want, n, leaf);
+		right->count += n;
+		clear_slots(left, want);
+	}
+	left->count = want;
+}
+
+/* Takes out the entry P leads to, refilling or merging nodes that fall
+ * below HALF slots; P is spent. */
+static void erase_at(struct extent_map *map, struct path *p)
+{
+	unsigned h = 0, i = p->i[0];
+
+	for (;;) {
+		struct bnode *b = p->node[h], *parent, *left, *right;
+		unsigned at;
+
+		close_slot(b, i, h == 0);
+		if (h == map->height) {
+			if (h && b->count == 1) {
+				map->root = b->kid[0];
+				map->height--;
+				g_free(b);
+			}
+			return;
+		}
+		if (b->count >= HALF) {
+			fix_path_from(map, p, h);
+			return;
+		}
+		parent = p->node[h + 1];
+		at = p->i[h + 1] ? p->i[h + 1] - 1 : 0;
+		left = parent->kid[at];
+		right = parent->kid[at + 1];
+		if (left->count + right->count > FANOUT) {
+			balance(left, right, h == 0);
+			slot_sum(parent, at, left);
+			slot_sum(parent, at + 1, right);
+			fix_path_from(map, p, h + 1);
+			return;
+		}
+		move_slots(left, left->count, right, 0, right->count, h == 0);
+		left->count += right->count;
+		g_free(right);
+		slot_sum(parent, at, left);
+		i = at + 1;
+		h++;
+	}
 }
 
 static uint32_t next_prio(struct extent_map *map)
@@ -274,202 +500,251 @@ static uint32_t next_prio(struct extent_map *map)
 	return (uint32_t)(x >> 32);
 }
 
-/* A detached node: in no tree and not counted yet (see attach). */
-static struct node *node_new(struct extent_map *map, uint64_t start, uint64_t len,
-			     const struct extent_attr *attr)
+/* key(N) < (LEN, START) in the size tree's order. */
+static bool size_less(const struct snode *n, uint64_t len, uint64_t start)
 {
-	struct node *n;
+	if (n->len != len)
+		return n->len < len;
+	return n->start < start;
+}
+
+static void size_split(struct snode *t, uint64_t len, uint64_t start, struct snode **lo,
+		       struct snode **hi)
+{
+	if (!t) {
+		*lo = *hi = NULL;
+	} else if (size_less(t, len, start)) {
+		size_split(t->kid[1], len, start, &t->kid[1], hi);
+		*lo = t;
+	} else {
+		size_split(t->kid[0], len, start, lo, &t->kid[0]);
+		*hi = t;
+	}
+}
+
+static struct snode *size_merge(struct snode *a, struct snode *b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	if (a->prio >= b->prio) {
+		a->kid[1] = size_merge(a->kid[1], b);
+		return a;
+	}
+	b->kid[0] = size_merge(a, b->kid[0]);
+	return b;
+}
+
+static struct snode *size_insert(struct snode *t, struct snode *n)
+{
+	int side;
+
+	if (!t)
+		return n;
+	if (n->prio > t->prio) {
+		size_split(t, n->len, n->start, &n->kid[0], &n->kid[1]);
+		return n;
+	}
+	side = size_less(t, n->len, n->start) ? 1 : 0;
+	t->kid[side] = size_insert(t->kid[side], n);
+	return t;
+}
+
+/* Unlinks the node of key (LEN, START), which T holds, into *GONE. */
+static struct snode *size_erase(struct snode *t, uint64_t len, uint64_t start,
+				struct snode **gone)
+{
+	int side;
+
+	if (t->len == len && t->start == start) {
+		*gone = t;
+		return size_merge(t->kid[0], t->kid[1]);
+	}
+	side = size_less(t, len, start) ? 1 : 0;
+	t->kid[side] = size_erase(t->kid[side], len, start, gone);
+	return t;
+}
+
+static struct snode *snode_new(struct extent_map *map, uint64_t len, uint64_t start)
+{
+	struct snode *n;
 
 	if (!map->spare) {
-		struct node *slab = g_new(struct node, map->slab_size);
+		struct snode *slab = g_new(struct snode, map->slab_size);
 
 		g_ptr_array_add(map->slabs, slab);
 		for (size_t i = 0; i < map->slab_size; i++) {
-			slab[i].kid[ADDR][0] = map->spare;
+			slab[i].kid[0] = map->spare;
 			map->spare = &slab[i];
 		}
 		map->slab_size = MIN(map->slab_size * 2, SLAB_MAX);
 	}
 	n = map->spare;
-	map->spare = n->kid[ADDR][0];
-	memset(n, 0, sizeof(*n));
-	n->start = start;
-	n->len = len;
-	n->attr = *attr;
-	n->prio = next_prio(map);
-	if (is_free(n))
-		n->own_orders = buddy_orders(map, start, len);
-	node_update(n);
+	map->spare = n->kid[0];
+	*n = (struct snode){ { NULL, NULL }, len, start, next_prio(map) };
 	return n;
 }
 
-/* Counts N and files a free one in the size tree; the caller links it into
- * the address tree. */
-static void attach(struct extent_map *map, struct node *n)
+static void size_add(struct extent_map *map, uint64_t len, uint64_t start)
 {
-	map->bytes[n->attr.state] += n->len;
+	map->size_root = size_insert(map->size_root, snode_new(map, len, start));
+}
+
+/* Counts entry E, filing a free one in the size tree. */
+static void attach(struct extent_map *map, const struct extent_entry *e)
+{
+	map->bytes[e->attr.state] += e->len;
 	map->entries++;
-	if (is_free(n)) {
+	if (e->attr.state == EXTENT_FREE) {
 		map->free_count++;
-		map->root[SIZE] = insert(SIZE, map->root[SIZE], n);
+		if (map->sized)
+			size_add(map, e->len, e->start);
 	}
 }
 
-/* Uncounts N and takes a free one out of the size tree. */
-static void detach(struct extent_map *map, struct node *n)
+/* Uncounts the entry in slot I of LEAF, taking a free one out of the size
+ * tree. */
+static void detach(struct extent_map *map, const struct bnode *leaf, unsigned i)
 {
-	map->bytes[n->attr.state] -= n->len;
+	struct snode *gone;
+
+	map->bytes[leaf->ent[i].attr.state] -= leaf->ent[i].len;
 	map->entries--;
-	if (is_free(n)) {
+	if (slot_free(leaf, i)) {
 		map->free_count--;
-		map->root[SIZE] = erase(SIZE, map->root[SIZE], n);
+		if (!map->sized)
+			return;
+		map->size_root = size_erase(map->size_root, leaf->ent[i].len, leaf->start[i], &gone);
+		gone->kid[0] = map->spare;
+		map->spare = gone;
 	}
 }
 
-/* Uncounts and recycles every node of address subtree T, already cut out
- * of the address tree. */
-static void drop_all(struct extent_map *map, struct node *t)
-{
-	struct node *left, *right;
-
-	if (!t)
-		return;
-	left = t->kid[ADDR][0];
-	right = t->kid[ADDR][1];
-	drop_all(map, left);
-	drop_all(map, right);
-	detach(map, t);
-	t->kid[ADDR][0] = map->spare;
-	map->spare = t;
-}
-
-/* Recomputes the summaries on the path from T down to N. */
-static void refresh(struct node *t, const struct node *n)
-{
-	if (t != n)
-		refresh(t->kid[ADDR][n->start > t->start], n);
-	node_update(t);
-}
-
-/* The entry containing DPA, which must lie inside the region. */
-static struct node *addr_find(const struct extent_map *map, uint64_t dpa)
-{
-	struct node *t = map->root[ADDR], *best = NULL;
-
-	while (t) {
-		if (t->start <= dpa) {
-			best = t;
-			t = t->kid[ADDR][1];
-		} else {
-			t = t->kid[ADDR][0];
-		}
-	}
-	return best;
-}
-
-/* What a search wants of a free entry: a length of at least V bytes, or
- * (ORDER) a buddy block of an order in mask V. */
+/* What a search wants of a free entry: a length of at least V bytes (V >
+ * 0), or (ORDER) a buddy block of an order in mask V. */
 struct want {
 	bool order;
 	uint64_t v;
 };
 
-static bool subtree_has(const struct node *t, struct want w)
+static bool slot_has(const struct bnode *b, unsigned i, struct want w)
 {
-	return w.order ? (t->orders & w.v) != 0 : t->max_free >= w.v;
+	return w.order ? (b->sum[i].orders & w.v) != 0 : b->sum[i].max_free >= w.v;
 }
 
-static bool node_has(const struct node *t, struct want w)
+/* The lowest entry of subtree B (of height H) starting at or above POS
+ * that has W.  Descends only into slots whose summary promises a hit, so
+ * it stays O(log n). */
+static bool first_from(const struct bnode *b, unsigned h, uint64_t pos, struct want w,
+		       struct extent_range *out)
 {
-	return w.order ? (t->own_orders & w.v) != 0 : t->own_orders && t->len >= w.v;
-}
+	unsigned i = slot_of(b, pos);
 
-/* The lowest entry starting at or above POS that has W.  Descends only into
- * subtrees whose summary promises a hit, so it stays O(log n). */
-static struct node *first_from(struct node *t, uint64_t pos, struct want w)
-{
-	struct node *hit;
-
-	if (!t || !subtree_has(t, w))
-		return NULL;
-	if (t->start >= pos) {
-		hit = first_from(t->kid[ADDR][0], pos, w);
-		if (hit)
-			return hit;
-		if (node_has(t, w))
-			return t;
+	if (!h && b->start[i] < pos)
+		i++;
+	for (; i < b->count; i++) {
+		if (!slot_has(b, i, w))
+			continue;
+		if (!h) {
+			*out = (struct extent_range){ b->start[i], b->ent[i].len };
+			return true;
+		}
+		if (first_from(b->kid[i], h - 1, pos, w, out))
+			return true;
 	}
-	return first_from(t->kid[ADDR][1], pos, w);
+	return false;
 }
 
-static struct node *free_from(const struct extent_map *map, uint64_t pos, uint64_t min_len)
+/* The lowest free entry starting at or above POS of at least MIN_LEN bytes. */
+static bool free_from(const struct extent_map *map, uint64_t pos, uint64_t min_len,
+		      struct extent_range *out)
 {
-	return first_from(map->root[ADDR], pos, (struct want){ .order = false, .v = min_len });
+	return first_from(map->root, map->height, pos, (struct want){ .order = false, .v = min_len },
+			  out);
+}
+
+/* True when the entry containing POS is free; OUT is that entry. */
+static bool free_at_pos(const struct extent_map *map, uint64_t pos, struct extent_range *out)
+{
+	unsigned i;
+	const struct bnode *leaf = addr_find(map, pos, &i);
+
+	*out = (struct extent_range){ leaf->start[i], leaf->ent[i].len };
+	return slot_free(leaf, i);
 }
 
 /* The free entry holding free byte number *OFF (counting free bytes only,
  * in address order); *OFF becomes the offset inside that entry. */
-static struct node *free_at(struct node *t, uint64_t *off)
+static struct extent_range free_at(const struct extent_map *map, uint64_t *off)
 {
-	for (;;) {
-		struct node *l = t->kid[ADDR][0];
-		uint64_t lf = l ? l->free_bytes : 0;
+	const struct bnode *b = map->root;
 
-		if (*off < lf) {
-			t = l;
-			continue;
-		}
-		*off -= lf;
-		if (is_free(t)) {
-			if (*off < t->len)
-				return t;
-			*off -= t->len;
-		}
-		t = t->kid[ADDR][1];
+	for (unsigned h = map->height;; h--) {
+		unsigned i = 0;
+
+		while (*off >= b->sum[i].free_bytes)
+			*off -= b->sum[i++].free_bytes;
+		if (!h)
+			return (struct extent_range){ b->start[i], b->ent[i].len };
+		b = b->kid[i];
 	}
 }
 
-/* The free entry of smallest key >= (LEN, START). */
-static struct node *size_ceil(const struct extent_map *map, uint64_t len, uint64_t start)
+/* Builds the size tree on a map's first search by size and keeps it from
+ * then on: most maps are only ever searched by address and need none. */
+static void size_index(struct extent_map *map)
 {
-	struct node *t = map->root[SIZE], *best = NULL;
+	struct extent_range r;
+
+	if (map->sized)
+		return;
+	map->sized = true;
+	for (uint64_t pos = map->base; free_from(map, pos, 1, &r); pos = r.start + r.len)
+		size_add(map, r.len, r.start);
+}
+
+/* The free entry of smallest key >= (LEN, START). */
+static const struct snode *size_ceil(const struct extent_map *map, uint64_t len, uint64_t start)
+{
+	const struct snode *t = map->size_root, *best = NULL;
 
 	while (t) {
-		if (key_less(SIZE, t, len, start)) {
-			t = t->kid[SIZE][1];
+		if (size_less(t, len, start)) {
+			t = t->kid[1];
 		} else {
 			best = t;
-			t = t->kid[SIZE][0];
+			t = t->kid[0];
 		}
 	}
 	return best;
 }
 
 /* The free entry of largest key < (LEN, START). */
-static struct node *size_below(const struct extent_map *map, uint64_t len, uint64_t start)
+static const struct snode *size_below(const struct extent_map *map, uint64_t len, uint64_t start)
 {
-	struct node *t = map->root[SIZE], *best = NULL;
+	const struct snode *t = map->size_root, *best = NULL;
 
 	while (t) {
-		if (key_less(SIZE, t, len, start)) {
+		if (size_less(t, len, start)) {
 			best = t;
-			t = t->kid[SIZE][1];
+			t = t->kid[1];
 		} else {
-			t = t->kid[SIZE][0];
+			t = t->kid[0];
 		}
 	}
 	return best;
 }
 
 /* Free entries by decreasing length, equal lengths by increasing address. */
-static struct node *largest(const struct extent_map *map)
+static const struct snode *largest(const struct extent_map *map)
 {
-	return map->free_count ? size_ceil(map, map->root[ADDR]->max_free, 0) : NULL;
+	return map->free_count ? size_ceil(map, node_sum(map->root).max_free, 0) : NULL;
 }
 
-static struct node *largest_next(const struct extent_map *map, const struct node *n)
+static const struct snode *largest_next(const struct extent_map *map, const struct snode *n)
 {
-	struct node *s = size_ceil(map, n->len, n->start + 1);
+	const struct snode *s = size_ceil(map, n->len, n->start + 1);
 
 	if (s && s->len == n->len)
 		return s;
@@ -486,7 +761,7 @@ bool extent_map_geometry_valid(uint64_t base, uint64_t length, uint64_t block_si
 struct extent_map *extent_map_new(uint64_t base, uint64_t length, uint64_t block_size)
 {
 	struct extent_map *map;
-	struct extent_attr free_attr;
+	struct extent_entry all = { base, length, { 0 } };
 
 	g_return_val_if_fail(extent_map_geometry_valid(base, length, block_size), NULL);
 	map = g_new0(struct extent_map, 1);
@@ -498,9 +773,11 @@ struct extent_map *extent_map_new(uint64_t base, uint64_t length, uint64_t block
 	map->prio_state = UINT64_C(0x9e3779b97f4a7c15);
 	map->slab_size = 16;
 	map->slabs = g_ptr_array_new_with_free_func(g_free);
-	extent_attr_init(&free_attr, EXTENT_FREE);
-	map->root[ADDR] = node_new(map, base, length, &free_attr);
-	attach(map, map->root[ADDR]);
+	extent_attr_init(&all.attr, EXTENT_FREE);
+	map->root = bnode_new();
+	map->root->count = 1;
+	leaf_set(map, map->root, 0, &all);
+	attach(map, &all);
 	return map;
 }
 
@@ -508,6 +785,7 @@ void extent_map_free(struct extent_map *map)
 {
 	if (!map)
 		return;
+	bnode_free_all(map->root, map->height);
 	g_ptr_array_unref(map->slabs);
 	g_free(map);
 }
@@ -551,7 +829,7 @@ size_t extent_map_get_free_count(const struct extent_map *map)
 uint64_t extent_map_get_largest_free(const struct extent_map *map)
 {
 	g_return_val_if_fail(map, 0);
-	return map->root[ADDR]->max_free;
+	return node_sum(map->root).max_free;
 }
 
 uint64_t extent_map_get_cursor(const struct extent_map *map)
@@ -591,27 +869,23 @@ enum extent_map_status extent_map_validate(const struct extent_map *map, uint64_
 
 bool extent_map_range_is_free(const struct extent_map *map, uint64_t start, uint64_t len)
 {
-	const struct node *n;
+	struct extent_range n;
 
 	if (extent_map_validate(map, start, len) != EXTENT_MAP_OK)
 		return false;
-	n = addr_find(map, start);
-	return is_free(n) && node_end(n) - start >= len;
-}
-
-static void entry_copy(const struct node *n, struct extent_entry *out)
-{
-	out->start = n->start;
-	out->len = n->len;
-	out->attr = n->attr;
+	return free_at_pos(map, start, &n) && n.start + n.len - start >= len;
 }
 
 bool extent_map_lookup(const struct extent_map *map, uint64_t dpa, struct extent_entry *out)
 {
+	const struct bnode *leaf;
+	unsigned i;
+
 	g_return_val_if_fail(map && out, false);
 	if (!inside(map, dpa))
 		return false;
-	entry_copy(addr_find(map, dpa), out);
+	leaf = addr_find(map, dpa, &i);
+	entry_copy(leaf, i, out);
 	return true;
 }
 
@@ -630,7 +904,7 @@ int extent_map_foreach(struct extent_map *map, uint64_t start, uint64_t len, ext
 		struct extent_entry e;
 		int ret;
 
-		entry_copy(addr_find(map, pos), &e);
+		extent_map_lookup(map, pos, &e);
 		ret = fn(&e, data);
 		if (ret)
 			return ret;
@@ -642,150 +916,111 @@ int extent_map_foreach(struct extent_map *map, uint64_t start, uint64_t len, ext
 int extent_map_foreach_free(struct extent_map *map, extent_map_fn fn, void *data)
 {
 	uint64_t pos = map ? map->base : 0;
-	const struct node *n;
+	struct extent_range r;
+	struct extent_entry e;
 
 	g_return_val_if_fail(map && fn, 0);
-	while ((n = free_from(map, pos, 1))) {
-		struct extent_entry e;
+	while (free_from(map, pos, 1, &r)) {
 		int ret;
 
-		entry_copy(n, &e);
+		e = (struct extent_entry){ r.start, r.len, { 0 } };
+		extent_attr_init(&e.attr, EXTENT_FREE);
 		ret = fn(&e, data);
 		if (ret)
 			return ret;
-		pos = e.start + e.len;
+		pos = r.start + r.len;
 	}
 	return 0;
 }
 
-static void add_entry(struct extent_map *map, uint64_t start, uint64_t len,
-		      const struct extent_attr *attr)
+/* Puts the M pieces PIECE, in address order, in place of the K entries
+ * from the one P leads to, which cover the same range. */
+static void rewrite(struct extent_map *map, struct path *p, unsigned k,
+		    const struct extent_entry *piece, unsigned m)
 {
-	struct node *n = node_new(map, start, len, attr);
+	uint64_t hi = piece[m - 1].start + piece[m - 1].len;
+	struct path q;
 
-	attach(map, n);
-	map->root[ADDR] = insert(ADDR, map->root[ADDR], n);
-}
-
-/* Gives [START, END), inside entry N, the non-free ATTR with no coalescing to
- * do: N keeps its start and becomes the first piece, the others are
- * inserted.  The common case (allocation, state changes) at a fraction of
- * the cost of cutting the tree. */
-static void carve(struct extent_map *map, struct node *n, uint64_t start, uint64_t end,
-		  const struct extent_attr *attr)
-{
-	struct extent_attr outer = n->attr;
-	uint64_t outer_end = node_end(n);
-
-	detach(map, n);
-	if (n->start < start) {
-		n->len = start - n->start;
-	} else {
-		n->len = end - start;
-		n->attr = *attr;
+	/* Surplus entries go first, from the end, while the tree is in order. */
+	if (k > m) {
+		for (; k > m; k--) {
+			descend(map, hi - 1, &q);
+			detach(map, q.node[0], q.i[0]);
+			erase_at(map, &q);
+		}
+		descend(map, piece[0].start, p);
 	}
-	n->own_orders = is_free(n) ? buddy_orders(map, n->start, n->len) : 0;
-	attach(map, n);
-	refresh(map->root[ADDR], n);
-	if (n->start < start)
-		add_entry(map, start, end - start, attr);
-	if (end < outer_end)
-		add_entry(map, end, outer_end - end, &outer);
-}
+	/* The pieces overwrite the entries in turn, the extra ones go in
+	 * after them.  Keys may be out of order until the last: no search runs
+	 * meanwhile. */
+	for (unsigned j = 0; j < m; j++) {
+		struct summary was = { 0, 0, 0 };
 
-/* Takes N, detached, out of the address tree and recycles it. */
-static void unlink_node(struct extent_map *map, struct node *n)
-{
-	map->root[ADDR] = erase(ADDR, map->root[ADDR], n);
-	n->kid[ADDR][0] = map->spare;
-	map->spare = n;
-}
-
-/* Frees the whole extent N in place, merging it into a free neighbour on
- * either side: no more than a size-tree update, an address-tree erase per
- * neighbour merged and one refresh of the summaries, where the general
- * path cuts and rebuilds the address tree. */
-static void free_extent(struct extent_map *map, struct node *n)
-{
-	struct node *prev = n->start > map->base ? addr_find(map, n->start - 1) : NULL;
-	struct node *next = node_end(n) < region_end(map) ? addr_find(map, node_end(n)) : NULL;
-	struct node *keep = n;
-
-	detach(map, n);
-	extent_attr_init(&n->attr, EXTENT_FREE);
-	if (prev && is_free(prev)) {
-		detach(map, prev);
-		prev->len += n->len;
-		unlink_node(map, n);
-		keep = prev;
+		if (j < k) {
+			if (j)
+				path_step(p, 1);
+			was = p->node[0]->sum[p->i[0]];
+			detach(map, p->node[0], p->i[0]);
+			leaf_set(map, p->node[0], p->i[0], &piece[j]);
+		} else {
+			insert_after(map, p, &piece[j]);
+		}
+		attach(map, &piece[j]);
+		sum_update(map, p, was);
 	}
-	if (next && is_free(next)) {
-		detach(map, next);
-		keep->len += next->len;
-		unlink_node(map, next);
-	}
-	keep->own_orders = buddy_orders(map, keep->start, keep->len);
-	attach(map, keep);
-	refresh(map->root[ADDR], keep);
 }
 
-/* Rewrites [START, END) with ATTR: cuts the entries overlapping it (and a
- * free neighbour a free ATTR touches) out of the address tree, and puts back
- * at most five pieces with adjacent free ones merged.  Whole extents
- * changing state, and ranges inside one entry becoming an extent, are
- * done in place. */
+/* Rewrites [START, END) with ATTR: the entries overlapping it (and a free
+ * neighbour a free ATTR touches) give way to at most five pieces, adjacent
+ * free ones merged. */
 static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 		    const struct extent_attr *attr)
 {
-	struct extent_entry piece[5];
-	unsigned count = 0, merged = 0;
-	struct node *first = addr_find(map, start);
-	const struct node *last = node_end(first) >= end ? first : addr_find(map, end - 1);
-	uint64_t lo = first->start, hi = node_end(last);
+	struct extent_entry piece[5], first, last, next;
+	unsigned count = 0, merged = 0, k = 1;
+	bool next_free = false;
 	struct extent_attr free_attr;
-	struct node *left, *mid, *right, *pieces = NULL;
+	struct path p;
 
-	if (last == first && !is_free(first) && lo == start && hi == end) {
-		if (attr->state == EXTENT_FREE) {
-			free_extent(map, first);
-		} else {
-			/* the summaries count free entries only */
-			map->bytes[first->attr.state] -= first->len;
-			map->bytes[attr->state] += first->len;
-			first->attr = *attr;
-		}
-		return;
+	/* P walks to the last entry overlapping the range, one further for a
+	 * free ATTR (the neighbour it may merge), then back to the first. */
+	descend(map, start, &p);
+	entry_copy(p.node[0], p.i[0], &first);
+	for (last = first; last.start + last.len < end; k++) {
+		path_step(&p, 1);
+		entry_copy(p.node[0], p.i[0], &last);
 	}
-	if (last == first && attr->state != EXTENT_FREE) {
-		carve(map, first, start, end, attr);
-		return;
-	}
-	if (last == first && is_free(first))
+	if (k == 1 && first.attr.state == EXTENT_FREE && attr->state == EXTENT_FREE)
 		return;		/* freeing free space */
+	if (attr->state == EXTENT_FREE && last.start + last.len == end && end < region_end(map)) {
+		path_step(&p, 1);
+		entry_copy(p.node[0], p.i[0], &next);
+		next_free = next.attr.state == EXTENT_FREE;
+		path_step(&p, -1);
+	}
+	for (unsigned i = 1; i < k; i++)
+		path_step(&p, -1);
 	if (attr->state == EXTENT_FREE) {
 		extent_attr_init(&free_attr, EXTENT_FREE);
 		attr = &free_attr;
-		if (lo == start && lo > map->base) {
-			const struct node *prev = addr_find(map, lo - 1);
-
-			if (is_free(prev)) {
-				entry_copy(prev, &piece[count++]);
-				lo = prev->start;
+		if (first.start == start && start > map->base) {
+			path_step(&p, -1);
+			if (slot_free(p.node[0], p.i[0])) {
+				entry_copy(p.node[0], p.i[0], &piece[count++]);
+				k++;
+			} else {
+				path_step(&p, 1);
 			}
 		}
 	}
-	if (first->start < start)
-		piece[count++] = (struct extent_entry){ first->start, start - first->start, first->attr };
+	if (first.start < start)
+		piece[count++] = (struct extent_entry){ first.start, start - first.start, first.attr };
 	piece[count++] = (struct extent_entry){ start, end - start, *attr };
-	if (end < node_end(last))
-		piece[count++] = (struct extent_entry){ end, node_end(last) - end, last->attr };
-	if (attr->state == EXTENT_FREE && hi == end && hi < region_end(map)) {
-		const struct node *next = addr_find(map, hi);
-
-		if (is_free(next)) {
-			entry_copy(next, &piece[count++]);
-			hi = node_end(next);
-		}
+	if (end < last.start + last.len)
+		piece[count++] = (struct extent_entry){ end, last.start + last.len - end, last.attr };
+	if (next_free) {
+		piece[count++] = next;
+		k++;
 	}
 	for (unsigned i = 0; i < count; i++) {
 		if (merged && piece[merged - 1].attr.state == EXTENT_FREE &&
@@ -794,17 +1029,7 @@ static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 		else
 			piece[merged++] = piece[i];
 	}
-
-	split(ADDR, map->root[ADDR], 0, lo, &left, &mid);
-	split(ADDR, mid, 0, hi, &mid, &right);
-	drop_all(map, mid);
-	for (unsigned i = 0; i < merged; i++) {
-		struct node *n = node_new(map, piece[i].start, piece[i].len, &piece[i].attr);
-
-		attach(map, n);
-		pieces = merge(ADDR, pieces, n);
-	}
-	map->root[ADDR] = merge(ADDR, merge(ADDR, left, pieces), right);
+	rewrite(map, &p, k, piece, merged);
 }
 
 enum extent_map_status extent_map_set(struct extent_map *map, uint64_t start, uint64_t len,
@@ -822,47 +1047,32 @@ enum extent_map_status extent_map_set(struct extent_map *map, uint64_t start, ui
 
 enum extent_map_status extent_map_split(struct extent_map *map, uint64_t dpa)
 {
-	struct node *n;
-	uint64_t end;
+	struct extent_entry e;
 
 	g_return_val_if_fail(map, EXTENT_MAP_ERR_ARGUMENT);
-	if (!inside(map, dpa))
+	if (!extent_map_lookup(map, dpa, &e))
 		return EXTENT_MAP_ERR_OUTSIDE;
 	if (dpa & (map->block_size - 1))
 		return EXTENT_MAP_ERR_UNALIGNED;
-	n = addr_find(map, dpa);
-	if (is_free(n))
+	if (e.attr.state == EXTENT_FREE)
 		return EXTENT_MAP_ERR_FREE;
-	if (n->start == dpa)
-		return EXTENT_MAP_OK;
-	/* The summaries only count free entries, so shrinking a non-free one
-	 * in place leaves them valid. */
-	end = node_end(n);
-	n->len = dpa - n->start;
-	map->bytes[n->attr.state] -= end - dpa;
-	add_entry(map, dpa, end - dpa, &n->attr);
+	if (e.start < dpa)
+		replace(map, dpa, e.start + e.len, &e.attr);
 	return EXTENT_MAP_OK;
 }
 
 enum extent_map_status extent_map_modify(struct extent_map *map, uint64_t dpa,
 					 const struct extent_attr *attr)
 {
-	struct node *n;
+	struct extent_entry e;
 
 	g_return_val_if_fail(map && attr && attr->state < EXTENT_STATE_COUNT,
 			     EXTENT_MAP_ERR_ARGUMENT);
-	if (!inside(map, dpa))
+	if (!extent_map_lookup(map, dpa, &e))
 		return EXTENT_MAP_ERR_OUTSIDE;
-	n = addr_find(map, dpa);
-	if (is_free(n))
+	if (e.attr.state == EXTENT_FREE)
 		return EXTENT_MAP_ERR_FREE;
-	if (attr->state == EXTENT_FREE) {
-		replace(map, n->start, node_end(n), attr);
-		return EXTENT_MAP_OK;
-	}
-	map->bytes[n->attr.state] -= n->len;
-	map->bytes[attr->state] += n->len;
-	n->attr = *attr;
+	replace(map, e.start, e.start + e.len, attr);
 	return EXTENT_MAP_OK;
 }
 
@@ -898,7 +1108,7 @@ static void gather_reset(struct gather *g)
 
 static bool take_largest(const struct extent_map *map, struct gather *g)
 {
-	for (const struct node *n = largest(map); n && g->rem; n = largest_next(map, n))
+	for (const struct snode *n = largest(map); n && g->rem; n = largest_next(map, n))
 		if (!take(g, n->start, n->len))
 			return false;
 	return g->rem == 0;
@@ -906,31 +1116,29 @@ static bool take_largest(const struct extent_map *map, struct gather *g)
 
 static bool take_first_fit(const struct extent_map *map, struct gather *g)
 {
-	const struct node *n;
+	struct extent_range n;
 	uint64_t pos = map->base;
 
-	if (g->max == 1) {
-		n = free_from(map, map->base, g->rem);
-		return n && take(g, n->start, g->rem);
-	}
-	while (g->rem && (n = free_from(map, pos, 1))) {
-		if (!take(g, n->start, n->len))
+	if (g->max == 1)
+		return free_from(map, map->base, g->rem, &n) && take(g, n.start, g->rem);
+	while (g->rem && free_from(map, pos, 1, &n)) {
+		if (!take(g, n.start, n.len))
 			return false;
-		pos = node_end(n);
+		pos = n.start + n.len;
 	}
 	return g->rem == 0;
 }
 
 static bool take_best_fit(const struct extent_map *map, struct gather *g)
 {
-	const struct node *n = size_ceil(map, g->rem, 0);
+	const struct snode *n = size_ceil(map, g->rem, 0);
 
 	if (n || g->max == 1)
 		return n && take(g, n->start, g->rem);
 	/* Largest first until one free extent holds the rest; that one is the
 	 * smallest such, unless it is of the current length, whose lower
 	 * addresses may be taken already. */
-	for (const struct node *cur = largest(map); cur; cur = largest_next(map, cur)) {
+	for (const struct snode *cur = largest(map); cur; cur = largest_next(map, cur)) {
 		if (cur->len >= g->rem) {
 			n = size_ceil(map, g->rem, 0);
 			return take(g, (n->len < cur->len ? n : cur)->start, g->rem);
@@ -944,56 +1152,54 @@ static bool take_best_fit(const struct extent_map *map, struct gather *g)
 /* One range in address order from POS, wrapping at the region end. */
 static bool take_contiguous_from(const struct extent_map *map, struct gather *g, uint64_t pos)
 {
-	const struct node *n = addr_find(map, pos);
+	struct extent_range n;
 
-	if (is_free(n) && node_end(n) - pos >= g->rem)
+	if (free_at_pos(map, pos, &n) && n.start + n.len - pos >= g->rem)
 		return take(g, pos, g->rem);
-	n = free_from(map, pos, g->rem);
-	if (!n)
-		n = free_from(map, map->base, g->rem);
-	return n && take(g, n->start, g->rem);
+	return (free_from(map, pos, g->rem, &n) || free_from(map, map->base, g->rem, &n)) &&
+	       take(g, n.start, g->rem);
 }
 
 /* Free space in address order from POS, wrapping at the region end: the part
  * above POS of a free extent straddling it comes first, its part below last. */
 static bool take_from(const struct extent_map *map, struct gather *g, uint64_t pos)
 {
-	const struct node *n = addr_find(map, pos);
+	struct extent_range n;
 	uint64_t at = pos;
 
-	if (is_free(n) && n->start < pos) {
-		if (!take(g, pos, node_end(n) - pos))
+	if (free_at_pos(map, pos, &n) && n.start < pos) {
+		if (!take(g, pos, n.start + n.len - pos))
 			return false;
-		at = node_end(n);
+		at = n.start + n.len;
 	}
-	for (; g->rem && (n = free_from(map, at, 1)); at = node_end(n))
-		if (!take(g, n->start, n->len))
+	for (; g->rem && free_from(map, at, 1, &n); at = n.start + n.len)
+		if (!take(g, n.start, n.len))
 			return false;
-	for (at = map->base; g->rem && (n = free_from(map, at, 1)) && n->start < pos;
-	     at = node_end(n))
-		if (!take(g, n->start, MIN(node_end(n), pos) - n->start))
+	for (at = map->base; g->rem && free_from(map, at, 1, &n) && n.start < pos;
+	     at = n.start + n.len)
+		if (!take(g, n.start, MIN(n.start + n.len, pos) - n.start))
 			return false;
 	return g->rem == 0;
 }
 
 static bool take_random(const struct extent_map *map, struct gather *g, uint64_t random_value)
 {
-	uint64_t off = (random_value % (map->root[ADDR]->free_bytes >> map->shift)) << map->shift;
-	const struct node *n = free_at(map->root[ADDR], &off);
-	uint64_t pos = n->start + off;
+	uint64_t off = (random_value % (node_sum(map->root).free_bytes >> map->shift)) << map->shift;
+	struct extent_range n = free_at(map, &off);
+	uint64_t pos = n.start + off;
 
 	if (g->max > 1)
 		return take_from(map, g, pos);
-	if (n->len >= g->rem)
-		return take(g, MIN(pos, node_end(n) - g->rem), g->rem);
+	if (n.len >= g->rem)
+		return take(g, MIN(pos, n.start + n.len - g->rem), g->rem);
 	return take_contiguous_from(map, g, pos);
 }
 
 /* The DPA of the first buddy block of order O in free entry N. */
-static uint64_t buddy_block(const struct extent_map *map, const struct node *n, unsigned o)
+static uint64_t buddy_block(const struct extent_map *map, struct extent_range n, unsigned o)
 {
-	uint64_t i = (n->start - map->base) >> map->shift;
-	uint64_t end = i + (n->len >> map->shift);
+	uint64_t i = (n.start - map->base) >> map->shift;
+	uint64_t end = i + (n.len >> map->shift);
 
 	while (buddy_order(i, end) != o)
 		i += UINT64_C(1) << buddy_order(i, end);
@@ -1002,10 +1208,10 @@ static uint64_t buddy_block(const struct extent_map *map, const struct node *n, 
 
 /* Takes every buddy block of order O of free entry N, while needed. */
 static bool take_buddy_blocks(const struct extent_map *map, struct gather *g,
-			      const struct node *n, unsigned o)
+			      struct extent_range n, unsigned o)
 {
-	uint64_t i = (n->start - map->base) >> map->shift;
-	uint64_t end = i + (n->len >> map->shift);
+	uint64_t i = (n.start - map->base) >> map->shift;
+	uint64_t end = i + (n.len >> map->shift);
 
 	for (; i < end && g->rem; i += UINT64_C(1) << buddy_order(i, end))
 		if (buddy_order(i, end) == o &&
@@ -1019,23 +1225,23 @@ static bool take_buddy_blocks(const struct extent_map *map, struct gather *g,
  * remainder that is a multiple of the next, smaller or equal, block. */
 static bool take_buddy(const struct extent_map *map, struct gather *g, unsigned k)
 {
-	uint64_t fits = map->root[ADDR]->orders >> k << k;
+	uint64_t fits = node_sum(map->root).orders >> k << k;
+	struct extent_range n;
 
 	if (fits) {
 		unsigned o = (unsigned)__builtin_ctzll(fits);
 		struct want w = { .order = true, .v = UINT64_C(1) << o };
-		const struct node *n = first_from(map->root[ADDR], map->base, w);
 
+		first_from(map->root, map->height, map->base, w, &n);
 		return take(g, buddy_block(map, n, o), g->rem);
 	}
 	if (g->max == 1)
 		return false;
 	for (unsigned o = k; o-- > 0 && g->rem;) {
 		struct want w = { .order = true, .v = UINT64_C(1) << o };
-		const struct node *n;
 
-		for (uint64_t at = map->base; g->rem && (n = first_from(map->root[ADDR], at, w));
-		     at = node_end(n))
+		for (uint64_t at = map->base;
+		     g->rem && first_from(map->root, map->height, at, w, &n); at = n.start + n.len)
 			if (!take_buddy_blocks(map, g, n, o))
 				return false;
 	}
@@ -1094,7 +1300,7 @@ enum extent_map_status extent_map_alloc(struct extent_map *map, enum extent_allo
 		if (size > map->length)
 			return EXTENT_MAP_ERR_NO_SPACE;
 	}
-	if (map->root[ADDR]->free_bytes < size)
+	if (node_sum(map->root).free_bytes < size)
 		return EXTENT_MAP_ERR_NO_SPACE;
 
 	g = (struct gather){ out_ranges, out_ranges->len, max_extents, size, size, 0 };
@@ -1107,9 +1313,11 @@ enum extent_map_status extent_map_alloc(struct extent_map *map, enum extent_allo
 					: take_from(map, &g, map->cursor);
 		break;
 	case EXTENT_ALLOC_BEST_FIT:
+		size_index(map);
 		done = take_best_fit(map, &g);
 		break;
 	case EXTENT_ALLOC_WORST_FIT:
+		size_index(map);
 		done = take_largest(map, &g);
 		break;
 	case EXTENT_ALLOC_BUDDY:
@@ -1121,6 +1329,7 @@ enum extent_map_status extent_map_alloc(struct extent_map *map, enum extent_allo
 	}
 	if (!done && max_extents > 1 && policy != EXTENT_ALLOC_BUDDY) {
 		gather_reset(&g);
+		size_index(map);
 		done = take_largest(map, &g);
 	}
 	if (!done) {
@@ -1133,12 +1342,16 @@ enum extent_map_status extent_map_alloc(struct extent_map *map, enum extent_allo
 	return EXTENT_MAP_OK;
 }
 
-static uint64_t count_fits(const struct node *t, uint64_t request)
+/* S over the free entries under node B of height H, visiting only slots
+ * that hold a free entry of at least REQUEST bytes: the others add 0. */
+static uint64_t count_fits(const struct bnode *b, unsigned h, uint64_t request)
 {
-	if (!t)
-		return 0;
-	return t->len / request + count_fits(t->kid[SIZE][0], request) +
-	       count_fits(t->kid[SIZE][1], request);
+	uint64_t fits = 0;
+
+	for (unsigned i = 0; i < b->count; i++)
+		if (b->sum[i].max_free >= request)
+			fits += h ? count_fits(b->kid[i], h - 1, request) : b->ent[i].len / request;
+	return fits;
 }
 
 enum extent_map_status extent_map_get_frag(const struct extent_map *map, uint64_t request,
@@ -1149,9 +1362,9 @@ enum extent_map_status extent_map_get_frag(const struct extent_map *map, uint64_
 		return EXTENT_MAP_ERR_EMPTY;
 	if (request & (map->block_size - 1))
 		return EXTENT_MAP_ERR_UNALIGNED;
-	out->free_blocks = map->root[ADDR]->free_bytes >> map->shift;
+	out->free_blocks = node_sum(map->root).free_bytes >> map->shift;
 	out->free_extents = map->free_count;
-	out->fits = count_fits(map->root[SIZE], request);
+	out->fits = count_fits(map->root, map->height, request);
 	return EXTENT_MAP_OK;
 }
 
@@ -1162,7 +1375,7 @@ struct check {
 	bool prev_free;
 	uint64_t bytes[EXTENT_STATE_COUNT];
 	size_t entries, free_count;
-	const struct node *prev;	/* previous node of the size tree */
+	const struct snode *prev;	/* previous node of the size tree */
 };
 
 G_GNUC_PRINTF(2, 3)
@@ -1180,79 +1393,91 @@ static bool check_fail(struct check *c, const char *format, ...)
 	return false;
 }
 
-static bool check_heap(struct check *c, int tree, const struct node *t)
-{
-	for (int side = 0; side < 2; side++) {
-		const struct node *k = t->kid[tree][side];
-
-		if (k && k->prio > t->prio)
-			return check_fail(c, "%s tree heap order broken under %#" PRIx64,
-					  tree == ADDR ? "address" : "size", t->start);
-	}
-	return true;
-}
-
-static bool check_entry(struct check *c, const struct node *t)
+static bool check_entry(struct check *c, const struct bnode *leaf, unsigned i)
 {
 	const struct extent_map *map = c->map;
 	static const uint8_t no_tag[16];
+	uint64_t start = leaf->start[i], len = leaf->ent[i].len;
+	const struct extent_attr *attr = &leaf->ent[i].attr;
+	const struct summary *sum = &leaf->sum[i];
 	bool free;
 
-	if (t->start != c->pos)
+	if (start != c->pos)
 		return check_fail(c, "entry at %#" PRIx64 " where %#" PRIx64 " was expected",
-				  t->start, c->pos);
-	if (!t->len || (t->len & (map->block_size - 1)) || t->len > region_end(map) - t->start)
-		return check_fail(c, "entry at %#" PRIx64 " has bad length %#" PRIx64, t->start,
-				  t->len);
-	if (t->attr.state >= EXTENT_STATE_COUNT)
-		return check_fail(c, "entry at %#" PRIx64 " has bad state %d", t->start,
-				  (int)t->attr.state);
-	free = is_free(t);
+				  start, c->pos);
+	if (!len || (len & (map->block_size - 1)) || len > region_end(map) - start)
+		return check_fail(c, "entry at %#" PRIx64 " has bad length %#" PRIx64, start, len);
+	if (attr->state >= EXTENT_STATE_COUNT)
+		return check_fail(c, "entry at %#" PRIx64 " has bad state %d", start,
+				  (int)attr->state);
+	free = attr->state == EXTENT_FREE;
 	if (free && c->prev_free)
-		return check_fail(c, "free entry at %#" PRIx64 " follows a free entry", t->start);
-	if (free && (t->attr.host != -1 || t->attr.group || t->attr.seq ||
-		     memcmp(t->attr.tag, no_tag, sizeof(no_tag)) != 0))
-		return check_fail(c, "free entry at %#" PRIx64 " has attributes", t->start);
-	if (t->own_orders != (free ? buddy_orders(map, t->start, t->len) : 0))
-		return check_fail(c, "entry at %#" PRIx64 " has stale buddy orders", t->start);
-	c->bytes[t->attr.state] += t->len;
+		return check_fail(c, "free entry at %#" PRIx64 " follows a free entry", start);
+	if (free && (attr->host != -1 || attr->group || attr->seq ||
+		     memcmp(attr->tag, no_tag, sizeof(no_tag)) != 0))
+		return check_fail(c, "free entry at %#" PRIx64 " has attributes", start);
+	if (sum->max_free != (free ? len : 0) || sum->free_bytes != sum->max_free ||
+	    sum->orders != (free ? buddy_orders(map, start, len) : 0))
+		return check_fail(c, "entry at %#" PRIx64 " has a stale summary", start);
+	c->bytes[attr->state] += len;
 	c->entries++;
 	c->free_count += free;
-	c->pos = node_end(t);
+	c->pos = start + len;
 	c->prev_free = free;
 	return true;
 }
 
-static bool check_addr(struct check *c, const struct node *t)
+/* Node B at height H: its fill, its unused slots, its entries in order and
+ * the slots summarising its children. */
+static bool check_node(struct check *c, const struct bnode *b, unsigned h, bool root)
 {
-	struct node expect;
+	unsigned min = !root ? HALF : h ? 2 : 1;
 
-	if (!t)
-		return true;
-	if (!check_heap(c, ADDR, t) || !check_addr(c, t->kid[ADDR][0]) || !check_entry(c, t) ||
-	    !check_addr(c, t->kid[ADDR][1]))
-		return false;
-	expect = *t;
-	node_update(&expect);
-	if (expect.max_free != t->max_free || expect.free_bytes != t->free_bytes ||
-	    expect.orders != t->orders)
-		return check_fail(c, "stale subtree summary at %#" PRIx64, t->start);
+	if (b->count < min || b->count > FANOUT)
+		return check_fail(c, "node of %u slots before %#" PRIx64, b->count, c->pos);
+	for (unsigned i = b->count; i < FANOUT; i++)
+		if (b->start[i] != UINT64_MAX ||
+		    (b->sum[i].max_free | b->sum[i].free_bytes | b->sum[i].orders))
+			return check_fail(c, "unused slot %u not clear before %#" PRIx64, i,
+					  c->pos);
+	for (unsigned i = 0; i < b->count; i++) {
+		struct summary s;
+
+		if (!h) {
+			if (!check_entry(c, b, i))
+				return false;
+			continue;
+		}
+		if (!check_node(c, b->kid[i], h - 1, false))
+			return false;
+		s = node_sum(b->kid[i]);
+		if (b->start[i] != b->kid[i]->start[0] || memcmp(&b->sum[i], &s, sizeof(s)) != 0)
+			return check_fail(c, "stale subtree summary at %#" PRIx64, b->start[i]);
+	}
 	return true;
 }
 
-static bool check_size(struct check *c, const struct node *t, size_t *count)
+static bool check_size(struct check *c, const struct snode *t, size_t *count)
 {
+	const struct bnode *leaf;
+	unsigned i;
+
 	if (!t)
 		return true;
-	if (!check_heap(c, SIZE, t) || !check_size(c, t->kid[SIZE][0], count))
+	for (int side = 0; side < 2; side++)
+		if (t->kid[side] && t->kid[side]->prio > t->prio)
+			return check_fail(c, "size tree heap order broken under %#" PRIx64,
+					  t->start);
+	if (!check_size(c, t->kid[0], count))
 		return false;
-	if (c->prev && !key_less(SIZE, c->prev, t->len, t->start))
+	if (c->prev && !size_less(c->prev, t->len, t->start))
 		return check_fail(c, "size tree out of order at %#" PRIx64, t->start);
-	if (!is_free(t) || addr_find(c->map, t->start) != t)
+	leaf = addr_find(c->map, t->start, &i);
+	if (leaf->start[i] != t->start || leaf->ent[i].len != t->len || !slot_free(leaf, i))
 		return check_fail(c, "size tree holds %#" PRIx64 ", not a free entry", t->start);
 	c->prev = t;
 	(*count)++;
-	return check_size(c, t->kid[SIZE][1], count);
+	return check_size(c, t->kid[1], count);
 }
 
 bool extent_map_check(const struct extent_map *map, GError **error)
@@ -1262,7 +1487,8 @@ bool extent_map_check(const struct extent_map *map, GError **error)
 
 	g_return_val_if_fail(map, false);
 	c.pos = map->base;
-	if (!check_addr(&c, map->root[ADDR]) || !check_size(&c, map->root[SIZE], &sized))
+	if (!check_node(&c, map->root, map->height, true) ||
+	    !check_size(&c, map->size_root, &sized))
 		return false;
 	if (c.pos != region_end(map))
 		return check_fail(&c, "entries end at %#" PRIx64 ", not at the region end", c.pos);
@@ -1271,7 +1497,7 @@ bool extent_map_check(const struct extent_map *map, GError **error)
 	if (c.entries != map->entries || c.free_count != map->free_count)
 		return check_fail(&c, "entry counters %zu/%zu, entries %zu/%zu", map->entries,
 				  map->free_count, c.entries, c.free_count);
-	if (sized != map->free_count)
+	if (sized != (map->sized ? map->free_count : 0))
 		return check_fail(&c, "size tree holds %zu of %zu free entries", sized,
 				  map->free_count);
 	if (!inside(map, map->cursor) || (map->cursor & (map->block_size - 1)))

@@ -7,10 +7,12 @@
  * attributes: each one counts against the device's extent limit.
  *
  * Every operation is O(log n) in the number of entries, plus O(log n) for
- * each entry it visits, replaces or returns.  Results that come from
- * the outside world (unaligned or out-of-region ranges, no space) are
- * returned as enum extent_map_status; g_return_val_if_fail only catches
- * programmer mistakes such as a NULL map. */
+ * each entry it visits, replaces or returns, except that the first
+ * allocation of a map to search free extents by size (best or worst fit,
+ * the largest-first fallback) indexes them once, in O(n log n).  Results
+ * that come from the outside world (unaligned or out-of-region ranges, no
+ * space) are returned as enum extent_map_status; g_return_val_if_fail only
+ * catches programmer mistakes such as a NULL map. */
 #ifndef DCDSIM_MODELS_EXTENT_MAP_H
 #define DCDSIM_MODELS_EXTENT_MAP_H
 
@@ -212,7 +214,7 @@ enum extent_map_error {
 };
 
 /* Verifies every invariant of the map (partition of the region, coalesced
- * free space, tree order and balance keys, subtree sums, the free-size
+ * free space, address-tree order and node fill, subtree sums, the free-size
  * index, counters).  O(n log n), for tests. */
 bool extent_map_check(const struct extent_map *map, GError **error);
 

@@ -1229,6 +1229,49 @@ static void test_many_entries(void)
 	assert_consistent(map);
 }
 
+/* The address tree's edges: 10^5 entries made by splitting one extent
+ * block by block (leaves split full, the tree grows), freed every third
+ * block (no merges), then from the top down and the bottom up (leaves
+ * merge or borrow, the tree shrinks), and a range over thousands of
+ * entries freed at once. */
+static void test_deep_tree(void)
+{
+	const uint64_t blocks = 100000;
+	g_autoptr(extent_map) map = extent_map_new(AT(0, 0), blocks * BS, BS);
+	struct extent_attr used = attr_make(EXTENT_ACCEPTED, 1, 1);
+	struct extent_attr free_attr = attr_make(EXTENT_FREE, -1, 0);
+	struct extent_entry e;
+
+	CU_ASSERT_EQUAL(extent_map_set(map, AT(0, 0), blocks * BS, &used), EXTENT_MAP_OK);
+	for (uint64_t i = blocks - 1; i > blocks / 2; i--)
+		CU_ASSERT_EQUAL(extent_map_split(map, AT(0, i)), EXTENT_MAP_OK);
+	for (uint64_t i = 1; i <= blocks / 2; i++)
+		CU_ASSERT_EQUAL(extent_map_split(map, AT(0, i)), EXTENT_MAP_OK);
+	CU_ASSERT_EQUAL(extent_map_get_extent_count(map), blocks);
+	assert_consistent(map);
+	for (uint64_t i = 0; i < blocks; i += 3)
+		extent_map_set(map, AT(0, i), BS, &free_attr);
+	CU_ASSERT_EQUAL(extent_map_get_free_count(map), (blocks + 2) / 3);
+	assert_consistent(map);
+	CU_ASSERT_TRUE(extent_map_lookup(map, AT(0, 7) + 1, &e));
+	CU_ASSERT_TRUE(e.start == AT(0, 7) && e.len == BS && e.attr.state == EXTENT_ACCEPTED);
+
+	/* A range over 30,000 entries, merging with the free block below. */
+	CU_ASSERT_EQUAL(extent_map_set(map, AT(0, 40000), 30000 * BS, &free_attr), EXTENT_MAP_OK);
+	CU_ASSERT_TRUE(extent_map_lookup(map, AT(0, 50000), &e));
+	CU_ASSERT_TRUE(e.start == AT(0, 39999) && e.len == 30001 * BS);
+	assert_consistent(map);
+	for (uint64_t i = blocks; i-- > 70000;)
+		extent_map_set(map, AT(0, i), BS, &free_attr);
+	assert_consistent(map);
+	for (uint64_t i = 0; i < 40000; i++)
+		extent_map_set(map, AT(0, i), BS, &free_attr);
+	CU_ASSERT_EQUAL(extent_map_get_extent_count(map), 0);
+	CU_ASSERT_EQUAL(extent_map_get_free_count(map), 1);
+	CU_ASSERT_EQUAL(extent_map_get_largest_free(map), blocks * BS);
+	assert_consistent(map);
+}
+
 static void test_property(void)
 {
 	g_autoptr(extent_map) map = extent_map_new(PROP_BASE, NBLK * BS, BS);
@@ -1267,6 +1310,7 @@ int main(void)
 		{ "buddy", test_buddy },
 		{ "frag", test_frag },
 		{ "many_entries", test_many_entries },
+		{ "deep_tree", test_deep_tree },
 		{ "property", test_property },
 		{ NULL, NULL },
 	};
