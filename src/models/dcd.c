@@ -164,100 +164,16 @@ static gboolean tag_equal(gconstpointer a, gconstpointer b)
 
 /* ---- tables, offers and releases ------------------------------------ */
 
-#define TABLE_MIN_SLOTS 16
-
-static uint32_t table_home(const struct dcd_table *t, uint64_t k0, uint64_t k1)
-{
-	uint64_t h = k0 * UINT64_C(0x9e3779b97f4a7c15) ^ k1 * UINT64_C(0xc2b2ae3d27d4eb4f);
-
-	return (uint32_t)(h ^ h >> 32) & t->mask;
-}
-
-void dcd_table_init(struct dcd_table *t)
-{
-	t->slots = g_new0(struct dcd_slot, TABLE_MIN_SLOTS);
-	t->mask = TABLE_MIN_SLOTS - 1;
-	t->count = 0;
-}
-
-void dcd_table_clear(struct dcd_table *t)
-{
-	g_free(t->slots);
-	t->slots = NULL;
-	t->mask = t->count = 0;
-}
-
-uint64_t *dcd_table_find(const struct dcd_table *t, uint64_t k0, uint64_t k1)
-{
-	for (uint32_t i = table_home(t, k0, k1);; i = (i + 1) & t->mask) {
-		struct dcd_slot *s = &t->slots[i];
-
-		if (!s->value)
-			return NULL;
-		if (s->key[0] == k0 && s->key[1] == k1)
-			return &s->value;
-	}
-}
-
-static void table_put(struct dcd_table *t, const struct dcd_slot *slot)
-{
-	uint32_t i = table_home(t, slot->key[0], slot->key[1]);
-
-	while (t->slots[i].value)
-		i = (i + 1) & t->mask;
-	t->slots[i] = *slot;
-	t->count++;
-}
-
-void dcd_table_add(struct dcd_table *t, uint64_t k0, uint64_t k1, uint64_t value)
-{
-	struct dcd_slot slot = { { k0, k1 }, value };
-
-	if (2 * ((uint64_t)t->count + 1) > (uint64_t)t->mask + 1) {
-		struct dcd_slot *old = t->slots;
-		uint32_t n = t->mask + 1;
-
-		t->slots = g_new0(struct dcd_slot, 2 * (size_t)n);
-		t->mask = 2 * n - 1;
-		t->count = 0;
-		for (uint32_t i = 0; i < n; i++)
-			if (old[i].value)
-				table_put(t, &old[i]);
-		g_free(old);
-	}
-	table_put(t, &slot);
-}
-
-void dcd_table_remove(struct dcd_table *t, uint64_t *value)
-{
-	const struct dcd_slot *slot =
-		(const struct dcd_slot *)((char *)value - offsetof(struct dcd_slot, value));
-	uint32_t hole = (uint32_t)(slot - t->slots);
-
-	/* backward shift: an entry after the hole moves into it unless its
-	 * home lies between the hole and itself, so no probe chain breaks */
-	for (uint32_t j = (hole + 1) & t->mask; t->slots[j].value; j = (j + 1) & t->mask) {
-		uint32_t home = table_home(t, t->slots[j].key[0], t->slots[j].key[1]);
-
-		if (((j - home) & t->mask) >= ((j - hole) & t->mask)) {
-			t->slots[hole] = t->slots[j];
-			hole = j;
-		}
-	}
-	t->slots[hole].value = 0;
-	t->count--;
-}
-
 struct dcd_group *dcd_group_find(const struct dcd *dev, uint64_t id)
 {
-	const uint64_t *v = dcd_table_find(&dev->groups, id, 0);
+	const uint64_t *v = sim_table_find(&dev->groups, id, 0);
 
 	return v ? (struct dcd_group *)(uintptr_t)*v : NULL;
 }
 
 struct dcd_release *dcd_release_find(const struct dcd *dev, uint64_t id)
 {
-	const uint64_t *v = dcd_table_find(&dev->releases, id, 0);
+	const uint64_t *v = sim_table_find(&dev->releases, id, 0);
 
 	return v ? (struct dcd_release *)(uintptr_t)*v : NULL;
 }
@@ -289,7 +205,7 @@ struct dcd_group *dcd_group_new(struct dcd *dev, struct dcd_host *host)
 	}
 	*g = (struct dcd_group){ .id = dev->next_id++, .host = host->id, .offered = offered };
 	g->link.data = g;
-	dcd_table_add(&dev->groups, g->id, 0, (uintptr_t)g);
+	sim_table_add(&dev->groups, g->id, 0, (uintptr_t)g);
 	g_queue_push_tail_link(&host->groups, &g->link);
 	return g;
 }
@@ -301,20 +217,20 @@ struct dcd_release *dcd_release_new(struct dcd *dev, unsigned host)
 					: g_new(struct dcd_release, 1);
 
 	*r = (struct dcd_release){ .id = dev->next_id++, .host = host };
-	dcd_table_add(&dev->releases, r->id, 0, (uintptr_t)r);
+	sim_table_add(&dev->releases, r->id, 0, (uintptr_t)r);
 	return r;
 }
 
 void dcd_group_retire(struct dcd *dev, struct dcd_group *g)
 {
 	g_queue_unlink(&dev->hosts[g->host].groups, &g->link);
-	dcd_table_remove(&dev->groups, dcd_table_find(&dev->groups, g->id, 0));
+	sim_table_remove(&dev->groups, sim_table_find(&dev->groups, g->id, 0));
 	dcd_vec_push(&dev->spare_groups) = g;
 }
 
 void dcd_release_retire(struct dcd *dev, struct dcd_release *r)
 {
-	dcd_table_remove(&dev->releases, dcd_table_find(&dev->releases, r->id, 0));
+	sim_table_remove(&dev->releases, sim_table_find(&dev->releases, r->id, 0));
 	dcd_vec_push(&dev->spare_releases) = r;
 }
 
@@ -350,9 +266,9 @@ struct dcd *dcd_new(struct sim *k, unsigned id, const struct dcd_config *cfg, GE
 		g_queue_init(&host->groups);
 	}
 	dev->rng = sim_stream(k, dev->name);
-	dcd_table_init(&dev->groups);
-	dcd_table_init(&dev->releases);
-	dcd_table_init(&dev->tags);
+	sim_table_init(&dev->groups);
+	sim_table_init(&dev->releases);
+	sim_table_init(&dev->tags);
 	dev->next_id = 1;
 	dev->alloc = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
 	return dev;
@@ -382,9 +298,9 @@ void dcd_free(struct dcd *dev)
 		g_free(release_at(dev, i));
 	for (uint32_t i = 0; i < dev->spare_releases.len; i++)
 		g_free(dev->spare_releases.v[i]);
-	dcd_table_clear(&dev->groups);
-	dcd_table_clear(&dev->releases);
-	dcd_table_clear(&dev->tags);
+	sim_table_clear(&dev->groups);
+	sim_table_clear(&dev->releases);
+	sim_table_clear(&dev->tags);
 	g_free(dev->spare_groups.v);
 	g_free(dev->spare_releases.v);
 	g_free(dev->spans.v);
@@ -492,7 +408,7 @@ bool dcd_tag_in_use(const struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE])
 {
 	uint64_t key[2];
 
-	return tag_key(tag, key) && dcd_table_find(&dev->tags, key[0], key[1]);
+	return tag_key(tag, key) && sim_table_find(&dev->tags, key[0], key[1]);
 }
 
 void dcd_tag_add(struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE], uint64_t bytes)
@@ -502,11 +418,11 @@ void dcd_tag_add(struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE], uint64_t by
 	/* a zero value would mark the slot empty: spans are never empty */
 	if (!tag_key(tag, key) || !bytes)
 		return;
-	v = dcd_table_find(&dev->tags, key[0], key[1]);
+	v = sim_table_find(&dev->tags, key[0], key[1]);
 	if (v)
 		*v += bytes;
 	else
-		dcd_table_add(&dev->tags, key[0], key[1], bytes);
+		sim_table_add(&dev->tags, key[0], key[1], bytes);
 }
 
 void dcd_tag_sub(struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE], uint64_t bytes)
@@ -515,14 +431,14 @@ void dcd_tag_sub(struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE], uint64_t by
 
 	if (!tag_key(tag, key))
 		return;
-	v = dcd_table_find(&dev->tags, key[0], key[1]);
+	v = sim_table_find(&dev->tags, key[0], key[1]);
 	if (!v || *v < bytes) {
 		sim_fail(dev->k, "'%s': tag accounting went below zero", dev->name);
 		return;
 	}
 	*v -= bytes;
 	if (!*v)
-		dcd_table_remove(&dev->tags, v);
+		sim_table_remove(&dev->tags, v);
 }
 
 void dcd_note(struct dcd *dev, enum dcd_note_kind kind, unsigned index)
@@ -794,7 +710,7 @@ static char *audit_tables(const struct dcd *dev, struct audit *a)
 		return g_strdup_printf("%u tags in use, the tag table holds %u",
 				       g_hash_table_size(a->tag_bytes), dev->tags.count);
 	for (uint32_t i = 0; i <= dev->tags.mask; i++) {
-		const struct dcd_slot *t = &dev->tags.slots[i];
+		const struct sim_table_slot *t = &dev->tags.slots[i];
 		const uint64_t *bytes = t->value ? g_hash_table_lookup(a->tag_bytes, t->key) : NULL;
 
 		if (t->value && (!bytes || *bytes != t->value))

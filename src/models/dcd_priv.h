@@ -6,6 +6,7 @@
 #define DCDSIM_MODELS_DCD_PRIV_H
 
 #include "models/dcd.h"
+#include "sim/table.h"
 
 /* A growable array kept from command to command, so that loading a list
  * costs no allocation: LEN elements in use of CAP. */
@@ -26,31 +27,6 @@
 /* Reallocates DATA, an array of *CAP elements of SIZE bytes, with room
  * for more, and sets *CAP to its new capacity. */
 void *dcd_vec_grow(void *data, uint32_t *cap, size_t size);
-
-struct dcd_slot {
-	uint64_t key[2];
-	uint64_t value;		/* 0: the slot is empty */
-};
-
-/* A hash table from 16-byte keys (a tag, or an id and 0) to non-zero
- * values (byte counts, or pointers), by linear probing in a table at most
- * half full: commands look up offers, releases and tags all the time, and
- * a probe costs less than GHashTable's callbacks and needs no allocation
- * per entry. */
-struct dcd_table {
-	struct dcd_slot *slots;
-	uint32_t mask;		/* the slot count (a power of two) - 1 */
-	uint32_t count;
-};
-
-void dcd_table_init(struct dcd_table *t);
-void dcd_table_clear(struct dcd_table *t);
-/* The value of key (K0, K1), or NULL; valid until the table changes. */
-uint64_t *dcd_table_find(const struct dcd_table *t, uint64_t k0, uint64_t k1);
-/* Adds key (K0, K1), which must be absent, with VALUE (non-zero). */
-void dcd_table_add(struct dcd_table *t, uint64_t k0, uint64_t k1, uint64_t value);
-/* Removes the entry whose value dcd_table_find returned. */
-void dcd_table_remove(struct dcd_table *t, uint64_t *value);
 
 /* A FIFO of records that grows when full (it only grows while a qemu log
  * drops or forced records pile up, so it stays small). */
@@ -140,9 +116,9 @@ struct dcd {
 	DCD_VEC(struct proto_extent) fm_staging;
 	/* offers and releases by id, bytes by tag (pending, accepted or
 	 * releasing), and retired offers and releases for reuse */
-	struct dcd_table groups;	/* (id, 0) -> struct dcd_group * */
-	struct dcd_table releases;	/* (id, 0) -> struct dcd_release * */
-	struct dcd_table tags;		/* tag bytes -> bytes */
+	struct sim_table groups;	/* (id, 0) -> struct dcd_group * */
+	struct sim_table releases;	/* (id, 0) -> struct dcd_release * */
+	struct sim_table tags;		/* tag bytes -> bytes */
 	DCD_VEC(struct dcd_group *) spare_groups;
 	DCD_VEC(struct dcd_release *) spare_releases;
 	uint64_t next_id;

@@ -11,6 +11,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "sim/table.h"
+
 struct fm_device {
 	struct fm *fm;
 	unsigned id;
@@ -98,7 +100,7 @@ struct fm {
 	GHashTable *devices;	/* id -> struct fm_device */
 	GHashTable *hosts;	/* id -> struct fm_host */
 	GPtrArray *sets;	/* struct fm_set *, owned */
-	GHashTable *requests;	/* id -> struct fm_request */
+	struct sim_table requests;	/* id -> struct fm_request * */
 	fm_observer_fn observer;
 	void *observer_data;
 	struct fm_stats stats;
@@ -190,10 +192,9 @@ static void request_free(gpointer data)
 	g_free(req);
 }
 
-/* The requests table lets go of REQ: it and its commands become spares. */
-static void request_recycle(gpointer data)
+/* REQ, out of the requests table, and its commands become spares. */
+static void request_recycle(struct fm_request *req)
 {
-	struct fm_request *req = data;
 	struct fm *fm = req->fm;
 
 	for (guint i = 0; i < req->cmds->len; i++)
@@ -236,7 +237,7 @@ struct fm *fm_new(struct sim *k, const struct fm_config *cfg, GError **error)
 	fm->devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, device_free);
 	fm->hosts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	fm->sets = g_ptr_array_new_with_free_func(set_free);
-	fm->requests = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, request_recycle);
+	sim_table_init(&fm->requests);
 	fm->alloc = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
 	fm->spare_requests = g_ptr_array_new_with_free_func(request_free);
 	fm->spare_cmds = g_ptr_array_new_with_free_func(cmd_free);
@@ -247,7 +248,10 @@ void fm_free(struct fm *fm)
 {
 	if (!fm)
 		return;
-	g_hash_table_destroy(fm->requests);
+	for (uint32_t i = 0; i <= fm->requests.mask; i++)
+		if (fm->requests.slots[i].value)
+			request_recycle((struct fm_request *)(uintptr_t)fm->requests.slots[i].value);
+	sim_table_clear(&fm->requests);
 	g_ptr_array_unref(fm->spare_requests);
 	g_ptr_array_unref(fm->spare_cmds);
 	g_hash_table_destroy(fm->devices);
@@ -615,8 +619,10 @@ bool fm_check_invariants(const struct fm *fm, GError **error)
 
 static void request_maybe_free(struct fm_request *req)
 {
-	if (req->finished && req->live_cmds == 0 && !req->grant)
-		g_hash_table_remove(req->fm->requests, &req->id);
+	if (req->finished && req->live_cmds == 0 && !req->grant) {
+		sim_table_drop(&req->fm->requests, req->id);
+		request_recycle(req);
+	}
 }
 
 /* A zeroed request, a spare if there is one: its command list and part
@@ -658,7 +664,7 @@ static struct fm_request *request_new(struct fm *fm, uint64_t id, enum fm_reques
 {
 	struct fm_request *req;
 
-	if (id == 0 || g_hash_table_contains(fm->requests, &id)) {
+	if (id == 0 || sim_table_get(&fm->requests, id)) {
 		sim_fail(fm->k, "fm: request id %" PRIu64 " is %s", id, id ? "reused" : "zero");
 		return NULL;
 	}
@@ -668,7 +674,7 @@ static struct fm_request *request_new(struct fm *fm, uint64_t id, enum fm_reques
 	req->report.id = id;
 	req->report.kind = kind;
 	req->report.t_arrival = sim_now(fm->k);
-	g_hash_table_insert(fm->requests, &req->id, req);
+	sim_table_put(&fm->requests, id, req);
 	fm->stats.requests[kind]++;
 	fm->stats.active++;
 	return req;
@@ -1143,7 +1149,7 @@ static void add_done(struct fm_request *req, struct fm_part *part, enum proto_rc
 
 static void add_record(struct fm_device *dev, const struct proto_record *rec)
 {
-	struct fm_request *req = g_hash_table_lookup(dev->fm->requests, &rec->sim.request);
+	struct fm_request *req = sim_table_get(&dev->fm->requests, rec->sim.request);
 	struct fm_part *part = req && !req->finished ? part_of(req, dev) : NULL;
 
 	if (!part || part->closed || req->report.kind != FM_REQUEST_ADD) {
@@ -1239,7 +1245,7 @@ static void release_check(struct fm_request *req)
 			request_fail(req, req->parts[p].rc);
 			return;
 		}
-	src = req->add_id ? g_hash_table_lookup(req->fm->requests, &req->add_id) : NULL;
+	src = req->add_id ? sim_table_get(&req->fm->requests, req->add_id) : NULL;
 	if (src) {
 		src->grant = false;
 		request_maybe_free(src);
@@ -1317,7 +1323,7 @@ static void release_force(struct fm_request *req)
 static void on_release_timeout(struct sim *k, void *target, const void *payload)
 {
 	struct fm *fm = target;
-	struct fm_request *req = g_hash_table_lookup(fm->requests, payload);
+	struct fm_request *req = sim_table_get(&fm->requests, *(const uint64_t *)payload);
 
 	(void)k;
 	if (!req || req->finished)
@@ -1339,7 +1345,7 @@ static void on_release_timeout(struct sim *k, void *target, const void *payload)
  * entries (and, forced, its pending ones). */
 static enum proto_rc release_by_add(struct fm_request *req, const struct fm_release_request *r)
 {
-	struct fm_request *src = g_hash_table_lookup(req->fm->requests, &r->add_id);
+	struct fm_request *src = sim_table_get(&req->fm->requests, r->add_id);
 
 	if (!src || src->report.kind != FM_REQUEST_ADD || src->host != r->host ||
 	    (src->finished && !src->grant))

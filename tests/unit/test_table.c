@@ -1,0 +1,113 @@
+/* The hash table (src/sim/table.c) against GHashTable: random adds, finds
+ * and removes over a small key space (long probe chains, backward shifts
+ * across the wrap, growth), checked after every operation. */
+#include <string.h>
+
+#include "sim/table.h"
+#include "unit.h"
+
+static uint64_t next_random(uint64_t *state)
+{
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+struct key {
+	uint64_t k[2];
+};
+
+static guint key_hash(gconstpointer p)
+{
+	const struct key *k = p;
+
+	return (guint)(k->k[0] * 31 + k->k[1]);
+}
+
+static gboolean key_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(struct key)) == 0;
+}
+
+/* Runs OPS random operations with keys drawn from SPACE values per word. */
+static void run_against_reference(uint64_t seed, unsigned ops, uint64_t space)
+{
+	GHashTable *ref = g_hash_table_new_full(key_hash, key_equal, g_free, g_free);
+	struct sim_table t;
+	unsigned wrong = 0;
+
+	sim_table_init(&t);
+	for (unsigned i = 0; i < ops; i++) {
+		struct key k = { { next_random(&seed) % space, next_random(&seed) % 3 } };
+		uint64_t *got = sim_table_find(&t, k.k[0], k.k[1]);
+		uint64_t *want = g_hash_table_lookup(ref, &k);
+		unsigned op = (unsigned)(next_random(&seed) % 3);
+
+		if ((got == NULL) != (want == NULL) || (got && *got != *want)) {
+			wrong++;
+			continue;
+		}
+		if (op == 0 && !want) {
+			uint64_t v = next_random(&seed) | 1;
+
+			sim_table_add(&t, k.k[0], k.k[1], v);
+			g_hash_table_insert(ref, g_memdup2(&k, sizeof(k)), g_memdup2(&v, sizeof(v)));
+		} else if (op == 1 && want) {
+			sim_table_remove(&t, got);
+			g_hash_table_remove(ref, &k);
+		} else if (op == 2 && want) {
+			*got = *want = next_random(&seed) | 1;
+		}
+		if (t.count != g_hash_table_size(ref))
+			wrong++;
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	sim_table_clear(&t);
+	g_hash_table_destroy(ref);
+}
+
+static void test_random_small(void)
+{
+	run_against_reference(1, 200000, 40);
+}
+
+static void test_random_large(void)
+{
+	run_against_reference(2, 400000, 5000);
+}
+
+/* Pointer values by id, as the models use them. */
+static void test_ids(void)
+{
+	struct sim_table t;
+	int objects[100];
+
+	sim_table_init(&t);
+	for (int i = 0; i < 100; i++)
+		sim_table_put(&t, (uint64_t)i * 4096 + 1, &objects[i]);
+	CU_ASSERT_EQUAL(t.count, 100);
+	for (int i = 0; i < 100; i++)
+		CU_ASSERT_PTR_EQUAL(sim_table_get(&t, (uint64_t)i * 4096 + 1), &objects[i]);
+	CU_ASSERT_PTR_NULL(sim_table_get(&t, 2));
+	for (int i = 0; i < 100; i += 2)
+		CU_ASSERT_TRUE(sim_table_drop(&t, (uint64_t)i * 4096 + 1));
+	CU_ASSERT_FALSE(sim_table_drop(&t, 1));
+	CU_ASSERT_EQUAL(t.count, 50);
+	for (int i = 1; i < 100; i += 2)
+		CU_ASSERT_PTR_EQUAL(sim_table_get(&t, (uint64_t)i * 4096 + 1), &objects[i]);
+	sim_table_clear(&t);
+}
+
+int main(void)
+{
+	static const struct unit_test tests[] = {
+		{ "random operations on a crowded key space", test_random_small },
+		{ "random operations with growth", test_random_large },
+		{ "pointers by id", test_ids },
+		{ NULL, NULL },
+	};
+
+	return unit_run("table", tests);
+}
