@@ -970,6 +970,12 @@ static void rewrite(struct extent_map *map, struct path *p, unsigned k,
 	}
 }
 
+/* Slot I of LEAF is an extent spanning exactly [START, END). */
+static bool is_whole_extent(const struct bnode *leaf, unsigned i, uint64_t start, uint64_t end)
+{
+	return leaf->start[i] == start && leaf->ent[i].len == end - start && !slot_free(leaf, i);
+}
+
 /* Rewrites [START, END) with ATTR: the entries overlapping it (and a free
  * neighbour a free ATTR touches) give way to at most five pieces, adjacent
  * free ones merged. */
@@ -985,6 +991,16 @@ static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 	/* P walks to the last entry overlapping the range, one further for a
 	 * free ATTR (the neighbour it may merge), then back to the first. */
 	descend(map, start, &p);
+	if (is_whole_extent(p.node[0], p.i[0], start, end) && attr->state != EXTENT_FREE) {
+		/* An extent changing state in place, the commonest change: the
+		 * summaries count free entries only, so none moves. */
+		struct extent_attr *at = &p.node[0]->ent[p.i[0]].attr;
+
+		map->bytes[at->state] -= end - start;
+		map->bytes[attr->state] += end - start;
+		*at = *attr;
+		return;
+	}
 	entry_copy(p.node[0], p.i[0], &first);
 	for (last = first; last.start + last.len < end; k++) {
 		path_step(&p, 1);
