@@ -66,6 +66,7 @@ struct level {
 struct sim_queue {
 	uint64_t base;			/* no pair lies before it */
 	size_t size;
+	gboolean ties_left;		/* see sim_queue_ties_left() */
 	unsigned occupied;		/* bit l: level l is not empty */
 	struct chunk *free_chunks;
 	GPtrArray *slabs;		/* every chunk allocation, for sim_queue_free() */
@@ -231,6 +232,7 @@ gboolean sim_queue_pop(struct sim_queue *q, uint64_t limit, uint64_t *time, uint
 			bucket_detach(q, level, digit);
 			chunk_give(q, c);
 			q->size--;
+			q->ties_left = FALSE;
 			return TRUE;
 		}
 		cascade(q, level, digit);
@@ -242,10 +244,13 @@ gboolean sim_queue_pop(struct sim_queue *q, uint64_t limit, uint64_t *time, uint
 	c = b->head;
 	*time = c->entries[b->next].time;
 	*id = c->entries[b->next].id;
+	/* a level-0 bucket holds one exact time: what is left in it ties */
+	q->ties_left = TRUE;
 	if (++b->next == c->count) {
-		if (c == b->tail)
+		if (c == b->tail) {
 			bucket_detach(q, 0, digit);
-		else {
+			q->ties_left = FALSE;
+		} else {
 			b->head = c->next;
 			b->next = 0;
 		}
@@ -280,4 +285,15 @@ gboolean sim_queue_upcoming(const struct sim_queue *q, unsigned distance, uint32
 size_t sim_queue_size(const struct sim_queue *q)
 {
 	return q->size;
+}
+
+void sim_queue_rebase(struct sim_queue *q, uint64_t base)
+{
+	g_return_if_fail(q->size == 0);
+	q->base = base;
+}
+
+gboolean sim_queue_ties_left(const struct sim_queue *q)
+{
+	return q->ties_left;
 }

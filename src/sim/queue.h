@@ -26,4 +26,12 @@ gboolean sim_queue_pop(struct sim_queue *q, uint64_t limit, uint64_t *time, uint
 gboolean sim_queue_upcoming(const struct sim_queue *q, unsigned distance, uint32_t *id);
 size_t sim_queue_size(const struct sim_queue *q);
 
+/* Lets an empty queue take pushes from BASE on (pops of later pairs may
+ * have moved its base past the time the caller is at). */
+void sim_queue_rebase(struct sim_queue *q, uint64_t base);
+
+/* True when the last pair popped left others with the same time (they
+ * come next).  Cheap: the kernel asks after every pop. */
+gboolean sim_queue_ties_left(const struct sim_queue *q);
+
 #endif

@@ -5,6 +5,9 @@
  * queue (queue.c) holds (time, slot index) pairs and returns pairs with
  * equal times in the order they were pushed, which is the order they were
  * scheduled: ties fire first-in first-out with no sequence number.
+ * Events for the current time (a model's messages with no delay, about
+ * half of all) skip the queue for a ring that fires in order after the
+ * queue's own events at that time.
  * Cancellation is lazy: the slot is marked and skipped when it surfaces,
  * which keeps sim_cancel() O(1). */
 #include "sim/sim.h"
@@ -39,6 +42,11 @@ struct sim {
 	uint64_t fired;
 	size_t pending;
 	struct sim_queue *queue;
+	/* Events scheduled for the current time, in scheduling order: they
+	 * bypass the queue (see sim_run) */
+	uint32_t *ring;
+	uint32_t ring_mask;	/* capacity - 1, a power of two */
+	uint32_t ring_head, ring_len;
 	struct slot *slots;
 	uint32_t nslots;
 	uint32_t free_head;	/* UINT32_MAX: none */
@@ -67,6 +75,7 @@ void sim_free(struct sim *k)
 	if (!k)
 		return;
 	sim_queue_free(k->queue);
+	g_free(k->ring);
 	g_free(k->slots);
 	g_free(k->failure);
 	g_hash_table_destroy(k->streams);
@@ -119,6 +128,31 @@ static gboolean pool_grow(struct sim *k)
 	return TRUE;
 }
 
+static void ring_push(struct sim *k, uint32_t index)
+{
+	if (k->ring_len == (k->ring ? k->ring_mask + 1 : 0)) {
+		uint32_t cap = k->ring ? 2 * (k->ring_mask + 1) : 256;
+		uint32_t *ring = g_new(uint32_t, cap);
+
+		for (uint32_t i = 0; i < k->ring_len; i++)
+			ring[i] = k->ring[(k->ring_head + i) & k->ring_mask];
+		g_free(k->ring);
+		k->ring = ring;
+		k->ring_mask = cap - 1;
+		k->ring_head = 0;
+	}
+	k->ring[(k->ring_head + k->ring_len++) & k->ring_mask] = index;
+}
+
+static uint32_t ring_pop(struct sim *k)
+{
+	uint32_t index = k->ring[k->ring_head];
+
+	k->ring_head = (k->ring_head + 1) & k->ring_mask;
+	k->ring_len--;
+	return index;
+}
+
 static void slot_release(struct sim *k, uint32_t index)
 {
 	struct slot *s = &k->slots[index];
@@ -155,7 +189,10 @@ uint64_t sim_schedule_at(struct sim *k, uint64_t time, sim_handler_fn fn, void *
 	s->state = SLOT_SCHEDULED;
 	if (size)
 		memcpy(s->payload, payload, size);
-	sim_queue_push(k->queue, time, index);
+	if (time == k->now)
+		ring_push(k, index);
+	else
+		sim_queue_push(k->queue, time, index);
 	k->pending++;
 	return (uint64_t)s->generation << 32 | index;
 }
@@ -214,8 +251,15 @@ gboolean sim_run(struct sim *k, uint64_t until, uint64_t max_events, GError **er
 			k->reason = SIM_STOP_COUNT;
 			break;
 		}
-		if (!sim_queue_pop(k->queue, until, &time, &index)) {
-			if (!sim_queue_size(k->queue)) {
+		/* Ties fire in scheduling order.  The queue's events at the
+		 * current time were scheduled before it became current, the
+		 * ring's at it: so the queue's go first, then the ring's, and
+		 * time moves on only once the ring is empty. */
+		if (k->ring_len && k->now <= until && !sim_queue_ties_left(k->queue)) {
+			time = k->now;
+			index = ring_pop(k);
+		} else if (!sim_queue_pop(k->queue, until, &time, &index)) {
+			if (!sim_queue_size(k->queue) && !k->ring_len) {
 				k->reason = SIM_STOP_EMPTY;
 				break;
 			}
@@ -237,6 +281,10 @@ gboolean sim_run(struct sim *k, uint64_t until, uint64_t max_events, GError **er
 		s = &k->slots[index];
 		if (s->state == SLOT_CANCELLED) {
 			slot_release(k, index);
+			/* Skipping it may have left the queue empty with its base
+			 * past now, where the ring's events may still schedule. */
+			if (!sim_queue_size(k->queue))
+				sim_queue_rebase(k->queue, k->now);
 			continue;
 		}
 		/* Copy out before releasing: the handler may reuse the slot or

@@ -234,6 +234,36 @@ static void test_schedule_after_skipping_cancelled(void)
 	sim_free(k);
 }
 
+/* Schedules, from now, id 5 far ahead and then id 6 near. */
+static void far_then_near(struct sim *k, void *target, const void *payload)
+{
+	(void)payload;
+	schedule_id(k, 5000000, target, 5);
+	schedule_id(k, 100, target, 6);
+}
+
+/* The same with the next event at the current time: it does not go
+ * through the queue, which skipping the cancelled event left based past
+ * now, and what it schedules still goes in anywhere after now. */
+static void test_schedule_now_after_skipping_cancelled(void)
+{
+	struct sim *k = sim_new(1);
+	struct log log = { 0 };
+
+	schedule_id(k, 10, &log, 1);
+	sim_cancel(k, schedule_id(k, 1000000, &log, 2));
+	CU_ASSERT_TRUE(sim_run(k, SIM_TIME_NEVER, 0, NULL));
+	CU_ASSERT_EQUAL(sim_now(k), 10);
+	sim_schedule(k, 0, far_then_near, &log, NULL, 0);
+	CU_ASSERT_TRUE(sim_run(k, SIM_TIME_NEVER, 0, NULL));
+	CU_ASSERT_EQUAL(log.n, 3);
+	CU_ASSERT_EQUAL(log.ids[1], 6);
+	CU_ASSERT_EQUAL(log.times[1], 110);
+	CU_ASSERT_EQUAL(log.ids[2], 5);
+	CU_ASSERT_EQUAL(log.times[2], 5000010);
+	sim_free(k);
+}
+
 struct fifo_check {
 	int fired;
 	int disorder;
@@ -365,6 +395,8 @@ int main(void)
 		{ "run until a time and an event count", test_run_until_time_and_count },
 		{ "schedule after stopping at a time limit", test_schedule_after_time_limit },
 		{ "schedule after skipping a cancelled event", test_schedule_after_skipping_cancelled },
+		{ "schedule now after skipping a cancelled event",
+		  test_schedule_now_after_skipping_cancelled },
 		{ "thousands of equal times fire first-in first-out", test_many_equal_times_fire_fifo },
 		{ "sim_fail stops with a GError, sim_stop returns", test_fail_and_stop },
 		{ "a delay overflowing time fails the run", test_delay_overflow_fails },
