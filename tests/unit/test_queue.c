@@ -139,6 +139,9 @@ static void pair_pop(struct pair *p)
 		p->mismatches++;
 	if (sim_queue_size(p->q) != p->ref.size)
 		p->mismatches++;
+	/* the heap's root is the next pair */
+	if (sim_queue_ties_left(p->q) != (p->ref.size && p->ref.items[0].time == want.time))
+		p->mismatches++;
 	p->last_popped = want.time;
 	p->pops++;
 }
