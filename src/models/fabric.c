@@ -4,6 +4,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "sim/table.h"
+
 struct fabric_device {
 	struct fabric *f;
 	unsigned index;
@@ -40,7 +42,8 @@ struct fabric {
 	size_t n_devices;
 	struct host **hosts;
 	size_t n_hosts;
-	GHashTable *acceptances;	/* id -> struct acceptance */
+	struct sim_table acceptances;	/* id -> struct acceptance * */
+	GPtrArray *spare_acceptances;	/* resolved ones, owned, for the next */
 	uint64_t sample_period;
 };
 
@@ -71,12 +74,18 @@ static bool fail(GError **error, const char *format, ...)
 
 static struct acceptance *acceptance_get(struct fabric *f, uint64_t id)
 {
-	struct acceptance *a = g_hash_table_lookup(f->acceptances, &id);
+	struct acceptance *a = sim_table_get(&f->acceptances, id);
+	GPtrArray *spares = f->spare_acceptances;
 
 	if (!a) {
-		a = g_new0(struct acceptance, 1);
+		if (spares->len) {
+			a = g_ptr_array_steal_index_fast(spares, spares->len - 1);
+			memset(a, 0, sizeof(*a));
+		} else {
+			a = g_new0(struct acceptance, 1);
+		}
 		a->id = id;
-		g_hash_table_insert(f->acceptances, &a->id, a);
+		sim_table_put(&f->acceptances, id, a);
 	}
 	return a;
 }
@@ -133,7 +142,8 @@ static void acceptance_resolve(struct fabric *f, struct acceptance *a)
 		record_acceptance(f, a);
 	else if (a->outcome != FM_OUTCOME_FAILED)
 		metrics_count(f->m, METRICS_REQUESTS_REJECTED, 1);
-	g_hash_table_remove(f->acceptances, &a->id);
+	sim_table_drop(&f->acceptances, a->id);
+	g_ptr_array_add(f->spare_acceptances, a);
 }
 
 static bool host_open(const struct fabric *f, unsigned host, uint64_t id)
@@ -470,7 +480,8 @@ struct fabric *fabric_new(struct sim *k, const struct fabric_config *cfg, GError
 	mc = &cfg->metrics;
 	f = g_new0(struct fabric, 1);
 	f->k = k;
-	f->acceptances = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+	sim_table_init(&f->acceptances);
+	f->spare_acceptances = g_ptr_array_new_with_free_func(g_free);
 	f->sample_period = mc->sample_period;
 	f->m = metrics_new(mc->request_sizes, mc->n_request_sizes, error);
 	if (!f->m)
@@ -504,7 +515,10 @@ void fabric_free(struct fabric *f)
 	for (size_t i = 0; i < f->n_devices; i++)
 		dcd_free(f->devices[i].dev);
 	g_free(f->devices);
-	g_hash_table_destroy(f->acceptances);
+	for (uint32_t i = 0; i <= f->acceptances.mask; i++)
+		g_free((void *)(uintptr_t)f->acceptances.slots[i].value);
+	sim_table_clear(&f->acceptances);
+	g_ptr_array_unref(f->spare_acceptances);
 	g_free(f);
 }
 
