@@ -4,12 +4,17 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "sim/table.h"
+
 struct fabric_device {
 	struct fabric *f;
 	unsigned index;
 	char name[FABRIC_NAME_SIZE];
 	struct dcd *dev;
 	unsigned metrics_id;
+	const struct extent_map *maps[DCD_REGIONS_MAX];	/* the device's, per region */
+	unsigned nregions;
+	bool may_drop;		/* a log overflow may have left dropped chains */
 	uint64_t unanswered;	/* pending bytes last counted as unanswered offers */
 	uint64_t dropped;	/* and as dropped chains */
 };
@@ -37,7 +42,8 @@ struct fabric {
 	size_t n_devices;
 	struct host **hosts;
 	size_t n_hosts;
-	GHashTable *acceptances;	/* id -> struct acceptance */
+	struct sim_table acceptances;	/* id -> struct acceptance * */
+	GPtrArray *spare_acceptances;	/* resolved ones, owned, for the next */
 	uint64_t sample_period;
 };
 
@@ -68,12 +74,18 @@ static bool fail(GError **error, const char *format, ...)
 
 static struct acceptance *acceptance_get(struct fabric *f, uint64_t id)
 {
-	struct acceptance *a = g_hash_table_lookup(f->acceptances, &id);
+	struct acceptance *a = sim_table_get(&f->acceptances, id);
+	GPtrArray *spares = f->spare_acceptances;
 
 	if (!a) {
-		a = g_new0(struct acceptance, 1);
+		if (spares->len) {
+			a = g_ptr_array_steal_index_fast(spares, spares->len - 1);
+			memset(a, 0, sizeof(*a));
+		} else {
+			a = g_new0(struct acceptance, 1);
+		}
 		a->id = id;
-		g_hash_table_insert(f->acceptances, &a->id, a);
+		sim_table_put(&f->acceptances, id, a);
 	}
 	return a;
 }
@@ -130,7 +142,8 @@ static void acceptance_resolve(struct fabric *f, struct acceptance *a)
 		record_acceptance(f, a);
 	else if (a->outcome != FM_OUTCOME_FAILED)
 		metrics_count(f->m, METRICS_REQUESTS_REJECTED, 1);
-	g_hash_table_remove(f->acceptances, &a->id);
+	sim_table_drop(&f->acceptances, a->id);
+	g_ptr_array_add(f->spare_acceptances, a);
 }
 
 static bool host_open(const struct fabric *f, unsigned host, uint64_t id)
@@ -198,21 +211,40 @@ static void on_host_report(const struct host_report *r, void *data)
 }
 
 /* The device's pending bytes are stranded as unanswered offers, or as
- * dropped chains in the offers that lost records to a full log. */
+ * dropped chains in the offers that lost records to a full log.  Only a
+ * log overflow (which announces itself) drops a chain, so the device's
+ * stats, which walk its offers for the dropped bytes, are asked only while
+ * a dropped chain may be left; otherwise its maps' counters tell. */
 static void pending_update(struct fabric_device *d, const struct dcd *dev, uint64_t now)
 {
 	struct metrics *m = d->f->m;
-	struct dcd_stats s;
-	uint64_t unanswered;
+	uint64_t pending = 0, dropped = 0, unanswered;
 
-	dcd_get_stats(dev, &s);
-	unanswered = s.bytes[EXTENT_PENDING] - s.dropped_bytes;
+	if (d->may_drop) {
+		struct dcd_stats s;
+
+		dcd_get_stats(dev, &s);
+		pending = s.bytes[EXTENT_PENDING];
+		dropped = s.dropped_bytes;
+		d->may_drop = s.dropped_groups > 0;
+	} else {
+		for (unsigned r = 0; r < d->nregions; r++)
+			pending += extent_map_get_bytes(d->maps[r], EXTENT_PENDING);
+	}
+	unanswered = pending - dropped;
 	metrics_stranded_add(m, METRICS_STRANDED_UNANSWERED_OFFER, now,
 			     (int64_t)unanswered - (int64_t)d->unanswered);
 	metrics_stranded_add(m, METRICS_STRANDED_DROPPED_CHAIN, now,
-			     (int64_t)s.dropped_bytes - (int64_t)d->dropped);
+			     (int64_t)dropped - (int64_t)d->dropped);
 	d->unanswered = unanswered;
-	d->dropped = s.dropped_bytes;
+	d->dropped = dropped;
+}
+
+/* The device's map of REGION, for the metrics and for pending_update. */
+static void region_map_update(struct fabric_device *d, unsigned region)
+{
+	d->maps[region] = dcd_region_map(d->dev, region);
+	metrics_device_set_region(d->f->m, d->metrics_id, region, d->maps[region]);
 }
 
 static void on_device_note(const struct dcd *dev, const struct dcd_note *note, void *data)
@@ -228,11 +260,11 @@ static void on_device_note(const struct dcd *dev, const struct dcd_note *note, v
 		pending_update(d, dev, now);
 		break;
 	case DCD_NOTE_REGION_MAP:
-		metrics_device_set_region(f->m, d->metrics_id, note->region,
-					  dcd_region_map(dev, note->region));
+		region_map_update(d, note->region);
 		break;
 	case DCD_NOTE_LOG_OVERFLOW:
 		metrics_count(f->m, METRICS_LOG_OVERFLOWS, 1);
+		d->may_drop = true;
 		pending_update(d, dev, now);
 		break;
 	case DCD_NOTE_LOG_RETRY:
@@ -296,8 +328,9 @@ static bool add_devices(struct fabric *f, const struct fabric_config *cfg, GErro
 			goto device_failed;
 		fm_device_port(f->fm, (unsigned)i, &fp);
 		dcd_connect_fm(d->dev, &fp);
+		d->nregions = c.nregions;
 		for (unsigned r = 0; r < c.nregions; r++)
-			metrics_device_set_region(f->m, d->metrics_id, r, dcd_region_map(d->dev, r));
+			region_map_update(d, r);
 		dcd_set_observer(d->dev, on_device_note, d);
 		continue;
 device_failed:
@@ -447,7 +480,8 @@ struct fabric *fabric_new(struct sim *k, const struct fabric_config *cfg, GError
 	mc = &cfg->metrics;
 	f = g_new0(struct fabric, 1);
 	f->k = k;
-	f->acceptances = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+	sim_table_init(&f->acceptances);
+	f->spare_acceptances = g_ptr_array_new_with_free_func(g_free);
 	f->sample_period = mc->sample_period;
 	f->m = metrics_new(mc->request_sizes, mc->n_request_sizes, error);
 	if (!f->m)
@@ -481,7 +515,10 @@ void fabric_free(struct fabric *f)
 	for (size_t i = 0; i < f->n_devices; i++)
 		dcd_free(f->devices[i].dev);
 	g_free(f->devices);
-	g_hash_table_destroy(f->acceptances);
+	for (uint32_t i = 0; i <= f->acceptances.mask; i++)
+		g_free((void *)(uintptr_t)f->acceptances.slots[i].value);
+	sim_table_clear(&f->acceptances);
+	g_ptr_array_unref(f->spare_acceptances);
 	g_free(f);
 }
 

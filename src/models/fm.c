@@ -646,7 +646,7 @@ static struct fm_request *request_alloc(struct fm *fm)
 	req->cmds = cmds;
 	for (unsigned p = 0; p < FM_WAYS_MAX; p++) {
 		req->parts[p].ranges = ranges[p];
-		if (ranges[p])
+		if (ranges[p] && ranges[p]->len)
 			g_array_set_size(ranges[p], 0);
 	}
 	return req;

@@ -19,6 +19,11 @@ void sim_gauge_set(struct sim_gauge *g, uint64_t now_ns, double value)
 	g_return_if_fail(g != NULL);
 	g_return_if_fail(now_ns >= g->last_ns);
 
+	/* Models set their gauges on every event, mostly to what they hold:
+	 * unchanged at the same time, or still zero, the gauge would add
+	 * exactly zero to its integral and stay as it is. */
+	if (value == g->value && (now_ns == g->last_ns || value == 0.0))
+		return;
 	g->integral += g->value * (double)(now_ns - g->last_ns);
 	g->last_ns = now_ns;
 	g->value = value;

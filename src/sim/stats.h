@@ -26,7 +26,7 @@ static inline uint64_t sim_counter_get(const struct sim_counter *c)
  * through the functions below. */
 struct sim_gauge {
 	uint64_t start_ns;	/* time of sim_gauge_init */
-	uint64_t last_ns;	/* time of the last update */
+	uint64_t last_ns;	/* time of the last update that moved the integral */
 	double value;
 	double max;
 	double integral;	/* value * ns over [start_ns, last_ns] */
