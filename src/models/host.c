@@ -63,12 +63,22 @@ struct hreq {
 	uint64_t t_irq, t_read, t_decided_first, t_decided_last, t_realized, t_responded;
 };
 
+/* The pieces of one link by DPA start: parallel sorted arrays, the starts
+ * on their own so that a search touches few cache lines.  A link holds a
+ * few hundred pieces at most: moving the tail on an insert or a removal
+ * costs less than a tree's node allocation and pointer chasing. */
+struct piece_index {
+	uint64_t *starts;
+	struct rext **rexts;
+	guint len, cap;
+};
+
 struct host_link {
 	struct host *h;
 	unsigned position;
 	bool connected;
 	struct proto_mbox_port mbox;
-	GTree *pieces;		/* &piece.start -> struct rext * */
+	struct piece_index pieces;
 	GArray *chain;		/* struct proto_extent: the open add chain */
 	GArray *chain_reqs;	/* uint64_t request of each chain extent */
 	uint64_t chain_deadline;	/* its first record read + the chain timeout */
@@ -160,10 +170,10 @@ struct host {
 	struct host_tenant_port tenant;
 	host_observer_fn observer;
 	void *observer_data;
-	GHashTable *rexts;	/* id -> struct rext, owned */
-	GHashTable *reqs;	/* id -> struct hreq, owned */
-	/* N-way region extents waiting for pieces: &offset -> the oldest of
-	 * those at that offset (a piece joins the oldest that fits) */
+	GHashTable *rexts;	/* id_key(id) -> struct rext, owned */
+	GHashTable *reqs;	/* id_key(id) -> struct hreq, owned */
+	/* N-way region extents waiting for pieces: id_key(offset) -> the
+	 * oldest of those at that offset (a piece joins the oldest that fits) */
 	GHashTable *assembling;
 	GPtrArray *unarmed;	/* struct rext *, assembling, no timer yet */
 	uint64_t next_rext;
@@ -266,12 +276,74 @@ bool host_config_validate(const struct host_config *cfg, GError **error)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int key_cmp(gconstpointer a, gconstpointer b, gpointer data)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+/* The hash tables are keyed by 64-bit ids and offsets held in the key
+ * pointer itself: no key to dereference, equality by pointer. */
+G_STATIC_ASSERT(sizeof(gpointer) >= sizeof(uint64_t));
 
-	(void)data;
-	return (x > y) - (x < y);
+static gpointer id_key(uint64_t id)
+{
+	return (gpointer)(uintptr_t)id;
+}
+
+/* What g_int64_hash gives for the id: the tables keep the layout, hence
+ * the iteration order (expand_groups, destroy_region), they had when
+ * keyed by pointers to ids. */
+static guint id_hash(gconstpointer key)
+{
+	uint64_t v = (uintptr_t)key;
+
+	return (guint)(v ^ (v >> 32));
+}
+
+/* How many pieces of IX start below KEY.  Branch-free (the step compiles
+ * to a conditional move): the keys searched for are unpredictable. */
+static guint index_below(const struct piece_index *ix, uint64_t key)
+{
+	const uint64_t *base = ix->starts;
+	guint n = ix->len;
+
+	if (n == 0)
+		return 0;
+	while (n > 1) {
+		guint half = n / 2;
+
+		base = base[half] < key ? base + half : base;
+		n -= half;
+	}
+	return (guint)(base - ix->starts) + (*base < key);
+}
+
+/* A piece starting where another does replaces it in the index (as a
+ * map would); chain_close keeps that from happening. */
+static void index_insert(struct piece_index *ix, uint64_t start, struct rext *x)
+{
+	guint i = index_below(ix, start);
+
+	if (i < ix->len && ix->starts[i] == start) {
+		ix->rexts[i] = x;
+		return;
+	}
+	if (ix->len == ix->cap) {
+		ix->cap = MAX(16, 2 * ix->cap);
+		ix->starts = g_renew(uint64_t, ix->starts, ix->cap);
+		ix->rexts = g_renew(struct rext *, ix->rexts, ix->cap);
+	}
+	memmove(ix->starts + i + 1, ix->starts + i, (ix->len - i) * sizeof(*ix->starts));
+	memmove(ix->rexts + i + 1, ix->rexts + i, (ix->len - i) * sizeof(*ix->rexts));
+	ix->starts[i] = start;
+	ix->rexts[i] = x;
+	ix->len++;
+}
+
+static void index_remove(struct piece_index *ix, uint64_t start)
+{
+	guint i = index_below(ix, start);
+
+	if (i == ix->len || ix->starts[i] != start)
+		return;
+	ix->len--;
+	memmove(ix->starts + i, ix->starts + i + 1, (ix->len - i) * sizeof(*ix->starts));
+	memmove(ix->rexts + i, ix->rexts + i + 1, (ix->len - i) * sizeof(*ix->rexts));
 }
 
 static void report(struct host *h, struct host_report *r)
@@ -292,7 +364,7 @@ static void stranded(struct host *h, enum metrics_stranded_cause cause, int64_t 
 
 static struct rext *rext_get(const struct host *h, uint64_t id)
 {
-	return g_hash_table_lookup(h->rexts, &id);
+	return g_hash_table_lookup(h->rexts, id_key(id));
 }
 
 static uint64_t realize_cost(const struct host *h, const struct rext *x)
@@ -397,14 +469,14 @@ static void op_start(struct host *h)
 
 static struct hreq *req_get(struct host *h, uint64_t id)
 {
-	struct hreq *r = g_hash_table_lookup(h->reqs, &id);
+	struct hreq *r = g_hash_table_lookup(h->reqs, id_key(id));
 
 	if (r)
 		return r;
 	r = g_new0(struct hreq, 1);
 	r->id = id;
 	r->rexts = g_ptr_array_new();
-	g_hash_table_insert(h->reqs, &r->id, r);
+	g_hash_table_insert(h->reqs, id_key(id), r);
 	return r;
 }
 
@@ -444,7 +516,7 @@ static void req_update(struct host *h, struct hreq *r)
 		sim_schedule(h->k, 0, h->tenant.capacity, h->tenant.target, &msg, sizeof(msg));
 forget:
 	if (r->settled && r->rexts->len == 0)
-		g_hash_table_remove(h->reqs, &r->id);
+		g_hash_table_remove(h->reqs, id_key(r->id));
 }
 
 /* ---- region extents ----------------------------------------------------- */
@@ -472,7 +544,7 @@ static struct rext *rext_new(struct host *h, struct hreq *r, const uint8_t tag[P
 	x->offset = offset;
 	x->len = len;
 	x->state = state;
-	g_hash_table_insert(h->rexts, &x->id, x);
+	g_hash_table_insert(h->rexts, id_key(x->id), x);
 	g_ptr_array_add(r->rexts, x);
 	r->waiting++;
 	return x;
@@ -486,7 +558,7 @@ static void piece_add(struct host *h, struct rext *x, unsigned p, uint64_t start
 	pc->start = start;
 	pc->len = len;
 	x->npresent++;
-	g_tree_insert(h->links[p].pieces, &pc->start, x);
+	index_insert(&h->links[p].pieces, start, x);
 }
 
 /* Forgets piece P of X (given back, refused, or forced away) and the
@@ -501,18 +573,18 @@ static void piece_remove(struct host *h, struct rext *x, unsigned p)
 		stranded(h, METRICS_STRANDED_HALF_BUILT, -(int64_t)pc->len);
 	if (pc->ignored)
 		stranded(h, METRICS_STRANDED_IGNORED_RELEASE, -(int64_t)pc->len);
-	g_tree_remove(h->links[p].pieces, &pc->start);
+	index_remove(&h->links[p].pieces, pc->start);
 	*pc = (struct piece){ 0 };
 	x->npresent--;
 }
 
 static void assembling_add(struct host *h, struct rext *x)
 {
-	struct rext *y = g_hash_table_lookup(h->assembling, &x->offset);
+	struct rext *y = g_hash_table_lookup(h->assembling, id_key(x->offset));
 
 	x->assembling = true;
 	if (!y) {
-		g_hash_table_insert(h->assembling, &x->offset, x);
+		g_hash_table_insert(h->assembling, id_key(x->offset), x);
 		return;
 	}
 	while (y->same_offset_next)
@@ -531,9 +603,9 @@ static void assembling_remove(struct host *h, struct rext *x)
 	if (x->same_offset_prev)
 		x->same_offset_prev->same_offset_next = next;
 	else if (next)
-		g_hash_table_replace(h->assembling, &next->offset, next);	/* the key moves too */
+		g_hash_table_insert(h->assembling, id_key(x->offset), next);
 	else
-		g_hash_table_remove(h->assembling, &x->offset);
+		g_hash_table_remove(h->assembling, id_key(x->offset));
 	x->same_offset_prev = x->same_offset_next = NULL;
 }
 
@@ -557,7 +629,7 @@ static void rext_free(struct host *h, struct rext *x)
 	if (x->assembling)
 		assembling_remove(h, x);
 	g_ptr_array_remove_fast(r->rexts, x);
-	g_hash_table_remove(h->rexts, &x->id);
+	g_hash_table_remove(h->rexts, id_key(x->id));
 	req_update(h, r);
 }
 
@@ -602,22 +674,15 @@ static void rext_online(struct host *h, struct rext *x)
 		}
 }
 
-/* The last piece of TREE starting below END, or NULL. */
-static GTreeNode *node_before(GTree *tree, uint64_t end)
-{
-	GTreeNode *n = g_tree_lower_bound(tree, &end);
-
-	return n ? g_tree_node_previous(n) : g_tree_node_last(tree);
-}
-
 /* Every region extent holding DPA of POSITION that overlaps
- * [START, START + LEN), appended to OUT (each once). */
+ * [START, START + LEN), appended to OUT (each once), by descending DPA. */
 static void overlapping(const struct host *h, unsigned p, uint64_t start, uint64_t len,
 			GPtrArray *out)
 {
-	for (GTreeNode *n = node_before(h->links[p].pieces, start + len); n;
-	     n = g_tree_node_previous(n)) {
-		struct rext *x = g_tree_node_value(n);
+	const struct piece_index *ix = &h->links[p].pieces;
+
+	for (guint i = index_below(ix, start + len); i-- > 0;) {
+		struct rext *x = ix->rexts[i];
 		const struct piece *pc = &x->pieces[p];
 
 		if (pc->start + pc->len <= start)
@@ -721,7 +786,7 @@ static void chain_decided(struct host *h, unsigned p, struct hreq *r)
 }
 
 /* Whether offer I of the chain overlaps a piece the host holds on P or an
- * offer accepted before it (the trees hold one piece per DPA). */
+ * offer accepted before it (the index holds one piece per DPA). */
 static bool accepted_overlap(const struct host *h, unsigned p, const struct proto_extent *ext,
 			     const bool *accept, guint i)
 {
@@ -1136,7 +1201,7 @@ static void assemble_piece(struct host *h, unsigned p, const struct resp_item *i
 	uint64_t offset = it->ext.start - h->cfg.decoders[p].dpa_base;
 	struct hreq *r = req_get(h, it->request);
 	struct extent_range pieces[INTERLEAVE_MAX_WAYS], hpa;
-	struct rext *x = g_hash_table_lookup(h->assembling, &offset);
+	struct rext *x = g_hash_table_lookup(h->assembling, id_key(offset));
 
 	while (x && (x->len != it->ext.len || x->pieces[p].present ||
 		     !proto_tag_equal(x->tag, it->ext.tag)))
@@ -1179,7 +1244,7 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 		chain_settled(h, &h->links[op->position]);
 	for (guint i = 0; i < op->nranges; i++) {
 		const struct resp_item *it = &g_array_index(h->resp, struct resp_item, op->arg + i);
-		struct hreq *r = g_hash_table_lookup(h->reqs, &it->request);
+		struct hreq *r = g_hash_table_lookup(h->reqs, id_key(it->request));
 		struct rext *x = it->rext ? rext_get(h, it->rext) : NULL;
 
 		if (r)
@@ -1210,7 +1275,7 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 		return;
 	for (guint i = 0; i < h->resp_reqs->len; i++) {
 		uint64_t id = g_array_index(h->resp_reqs, uint64_t, i);
-		struct hreq *r = g_hash_table_lookup(h->reqs, &id);
+		struct hreq *r = g_hash_table_lookup(h->reqs, id_key(id));
 
 		if (r)
 			req_update(h, r);
@@ -1562,7 +1627,7 @@ static void on_use(struct sim *k, void *target, const void *payload)
 {
 	struct host *h = target;
 	const struct host_use_msg *m = payload;
-	struct hreq *r = g_hash_table_lookup(h->reqs, &m->request);
+	struct hreq *r = g_hash_table_lookup(h->reqs, id_key(m->request));
 	uint64_t left = m->bytes;
 
 	(void)k;
@@ -1640,15 +1705,14 @@ struct host *host_new(struct sim *k, unsigned id, const struct host_config *cfg,
 
 		l->h = h;
 		l->position = p;
-		l->pieces = g_tree_new_full(key_cmp, NULL, NULL, NULL);
 		l->chain = g_array_new(FALSE, FALSE, sizeof(struct proto_extent));
 		l->chain_reqs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 		l->broken = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 		l->block_size = cfg->decoders[p].block_size;
 	}
-	h->rexts = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, rext_destroy);
-	h->reqs = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, req_free);
-	h->assembling = g_hash_table_new(g_int64_hash, g_int64_equal);
+	h->rexts = g_hash_table_new_full(id_hash, NULL, NULL, rext_destroy);
+	h->reqs = g_hash_table_new_full(id_hash, NULL, NULL, req_free);
+	h->assembling = g_hash_table_new(id_hash, NULL);
 	h->unarmed = g_ptr_array_new();
 	h->jobs = g_array_new(FALSE, FALSE, sizeof(struct job));
 	h->ops_q = g_array_new(FALSE, FALSE, sizeof(struct host_op));
@@ -1668,7 +1732,8 @@ void host_free(struct host *h)
 	if (!h)
 		return;
 	for (unsigned p = 0; p < h->cfg.ways; p++) {
-		g_tree_destroy(h->links[p].pieces);
+		g_free(h->links[p].pieces.starts);
+		g_free(h->links[p].pieces.rexts);
 		g_array_unref(h->links[p].chain);
 		g_array_unref(h->links[p].chain_reqs);
 		g_array_unref(h->links[p].broken);
@@ -1778,14 +1843,16 @@ bool host_block_aligned(const struct host *h, unsigned position, uint64_t start,
 enum host_overlap host_overlap(const struct host *h, unsigned position, uint64_t start,
 			       uint64_t len)
 {
-	GTreeNode *n;
+	const struct piece_index *ix;
 	const struct rext *x;
+	guint i;
 
 	g_return_val_if_fail(h != NULL && position < h->cfg.ways, HOST_OVERLAP_NONE);
-	n = node_before(h->links[position].pieces, start + len);
-	if (!n)
+	ix = &h->links[position].pieces;
+	i = index_below(ix, start + len);
+	if (i == 0)
 		return HOST_OVERLAP_NONE;
-	x = g_tree_node_value(n);
+	x = ix->rexts[i - 1];
 	return x->pieces[position].start + x->pieces[position].len > start ? HOST_OVERLAP_SOME
 									      : HOST_OVERLAP_NONE;
 }
@@ -1865,22 +1932,13 @@ void host_get_stats(const struct host *h, struct host_stats *out)
 		out->chains_open += (h->links[p].chain->len > 0) + h->links[p].broken->len;
 }
 
-struct foreach_walk {
-	const struct host *h;
-	unsigned position;
-	host_extent_fn fn;
-	void *data;
-	int rc;
-};
-
-static gboolean foreach_visit(gpointer key, gpointer value, gpointer data)
+static int foreach_visit(const struct host *h, unsigned p, const struct rext *x,
+			 host_extent_fn fn, void *data)
 {
-	struct foreach_walk *w = data;
-	const struct rext *x = value;
-	const struct piece *pc = &x->pieces[w->position];
+	const struct piece *pc = &x->pieces[p];
 	struct host_extent_info info = {
-		.device = w->h->cfg.devices[w->position],
-		.position = w->position,
+		.device = h->cfg.devices[p],
+		.position = p,
 		.start = pc->start,
 		.len = pc->len,
 		.request = x->req->id,
@@ -1892,37 +1950,39 @@ static gboolean foreach_visit(gpointer key, gpointer value, gpointer data)
 		.in_use = x->in_use,
 	};
 
-	(void)key;
 	memcpy(info.tag, x->tag, PROTO_TAG_SIZE);
-	w->rc = w->fn(&info, w->data);
-	return w->rc != 0;
+	return fn(&info, data);
 }
 
 int host_extents_foreach(const struct host *h, host_extent_fn fn, void *data)
 {
-	struct foreach_walk w = { .h = h, .fn = fn, .data = data };
+	int rc = 0;
 
 	g_return_val_if_fail(h != NULL && fn != NULL, 0);
-	for (unsigned p = 0; p < h->cfg.ways && !w.rc; p++) {
-		w.position = p;
-		g_tree_foreach(h->links[p].pieces, foreach_visit, &w);
+	for (unsigned p = 0; p < h->cfg.ways && !rc; p++) {
+		const struct piece_index *ix = &h->links[p].pieces;
+
+		for (guint i = 0; i < ix->len && !rc; i++)
+			rc = foreach_visit(h, p, ix->rexts[i], fn, data);
 	}
-	return w.rc;
+	return rc;
 }
 
 bool host_can_access(const struct host *h, unsigned device, uint64_t dpa)
 {
-	unsigned p;
-	GTreeNode *n;
+	const struct piece_index *ix;
 	const struct rext *x;
+	unsigned p;
+	guint i;
 
 	g_return_val_if_fail(h != NULL, false);
 	if (!interleave_set_find_device(h->set, device, &p) || dpa == UINT64_MAX)
 		return false;
-	n = node_before(h->links[p].pieces, dpa + 1);
-	if (!n)
+	ix = &h->links[p].pieces;
+	i = index_below(ix, dpa + 1);
+	if (i == 0)
 		return false;
-	x = g_tree_node_value(n);
+	x = ix->rexts[i - 1];
 	return dpa - x->pieces[p].start < x->pieces[p].len && accessible(x);
 }
 
@@ -1931,78 +1991,70 @@ bool host_request_open(const struct host *h, uint64_t request)
 	const struct hreq *r;
 
 	g_return_val_if_fail(h != NULL, false);
-	r = g_hash_table_lookup(h->reqs, &request);
+	r = g_hash_table_lookup(h->reqs, id_key(request));
 	return r && !r->settled;
 }
 
-struct check_walk {
-	const struct host *h;
-	unsigned position;
-	uint64_t last_end;
-	guint pieces;
-	const char *broken;
-};
-
-static gboolean check_visit(gpointer key, gpointer value, gpointer data)
+/* What is wrong with the piece index of POSITION, or NULL. */
+static const char *check_index(const struct host *h, unsigned p)
 {
-	struct check_walk *w = data;
-	const struct rext *x = value;
-	const struct piece *pc = &x->pieces[w->position];
+	const struct piece_index *ix = &h->links[p].pieces;
 
-	if (!pc->present || key != &pc->start)
-		w->broken = "a tree entry is not its piece";
-	else if (w->pieces && pc->start < w->last_end)
-		w->broken = "pieces overlap";
-	else if (rext_get(w->h, x->id) != x)
-		w->broken = "a piece belongs to an unknown region extent";
-	w->last_end = pc->start + pc->len;
-	w->pieces++;
-	return w->broken != NULL;
+	for (guint i = 0; i < ix->len; i++) {
+		const struct rext *x = ix->rexts[i];
+		const struct piece *pc = &x->pieces[p];
+
+		if (!pc->present || pc->start != ix->starts[i])
+			return "an index entry is not its piece";
+		if (i && pc->start < ix->starts[i - 1] + ix->rexts[i - 1]->pieces[p].len)
+			return "pieces overlap";
+		if (rext_get(h, x->id) != x)
+			return "a piece belongs to an unknown region extent";
+	}
+	return NULL;
 }
 
 bool host_check_invariants(const struct host *h, GError **error)
 {
-	struct check_walk w = { .h = h };
+	const char *broken = NULL;
 	GHashTableIter it;
 	gpointer value;
 	guint present = 0, pieces = 0;
 
 	g_return_val_if_fail(h != NULL, false);
-	for (unsigned p = 0; p < h->cfg.ways && !w.broken; p++) {
-		w.position = p;
-		w.pieces = 0;
-		g_tree_foreach(h->links[p].pieces, check_visit, &w);
-		pieces += w.pieces;
+	for (unsigned p = 0; p < h->cfg.ways && !broken; p++) {
+		broken = check_index(h, p);
+		pieces += h->links[p].pieces.len;
 	}
 	g_hash_table_iter_init(&it, h->rexts);
-	while (!w.broken && g_hash_table_iter_next(&it, NULL, &value)) {
+	while (!broken && g_hash_table_iter_next(&it, NULL, &value)) {
 		const struct rext *x = value;
 		unsigned n = 0;
 
 		for (unsigned p = 0; p < h->cfg.ways; p++)
 			n += x->pieces[p].present;
 		if (n != x->npresent)
-			w.broken = "a region extent miscounts its pieces";
+			broken = "a region extent miscounts its pieces";
 		else if (x->in_use > x->hpa_len)
-			w.broken = "more in use than a region extent holds";
+			broken = "more in use than a region extent holds";
 		else if (!g_ptr_array_find(x->req->rexts, x, NULL))
-			w.broken = "a region extent is missing from its request";
+			broken = "a region extent is missing from its request";
 		present += n;
 	}
 	g_hash_table_iter_init(&it, h->reqs);
-	while (!w.broken && g_hash_table_iter_next(&it, NULL, &value)) {
+	while (!broken && g_hash_table_iter_next(&it, NULL, &value)) {
 		const struct hreq *r = value;
 		unsigned waiting = 0;
 
 		for (guint i = 0; i < r->rexts->len; i++)
 			waiting += waiting_state(((const struct rext *)g_ptr_array_index(r->rexts, i))->state);
 		if (waiting != r->waiting)
-			w.broken = "a request miscounts its waiting region extents";
+			broken = "a request miscounts its waiting region extents";
 	}
-	if (!w.broken && present != pieces)
-		w.broken = "pieces and trees disagree";
-	if (!w.broken)
+	if (!broken && present != pieces)
+		broken = "pieces and the index disagree";
+	if (!broken)
 		return true;
-	g_set_error(error, HOST_ERROR, HOST_ERROR_INVARIANT, "host '%s': %s", h->cfg.name, w.broken);
+	g_set_error(error, HOST_ERROR, HOST_ERROR_INVARIANT, "host '%s': %s", h->cfg.name, broken);
 	return false;
 }
