@@ -63,12 +63,19 @@ struct hreq {
 	uint64_t t_irq, t_read, t_decided_first, t_decided_last, t_realized, t_responded;
 };
 
-/* The pieces of one link by DPA start: parallel sorted arrays, the starts
- * on their own so that a search touches few cache lines.  A link holds a
- * few hundred pieces at most: moving the tail on an insert or a removal
- * costs less than a tree's node allocation and pointer chasing. */
+/* The DPA a piece spans, copied into the index: a query that finds no
+ * overlap then never touches a region extent (cold, a cache miss). */
+struct piece_span {
+	uint64_t start, end;
+};
+
+/* The pieces of one link by DPA start: parallel sorted arrays, the spans
+ * apart from their region extents so that a search touches few cache
+ * lines.  A link holds a few hundred pieces at most: moving the tail on
+ * an insert or a removal costs less than a tree's node allocation and
+ * pointer chasing. */
 struct piece_index {
-	uint64_t *starts;
+	struct piece_span *spans;
 	struct rext **rexts;
 	guint len, cap;
 };
@@ -299,7 +306,7 @@ static guint id_hash(gconstpointer key)
  * to a conditional move): the keys searched for are unpredictable. */
 static guint index_below(const struct piece_index *ix, uint64_t key)
 {
-	const uint64_t *base = ix->starts;
+	const struct piece_span *base = ix->spans;
 	guint n = ix->len;
 
 	if (n == 0)
@@ -307,42 +314,40 @@ static guint index_below(const struct piece_index *ix, uint64_t key)
 	while (n > 1) {
 		guint half = n / 2;
 
-		base = base[half] < key ? base + half : base;
+		base = base[half].start < key ? base + half : base;
 		n -= half;
 	}
-	return (guint)(base - ix->starts) + (*base < key);
+	return (guint)(base - ix->spans) + (base->start < key);
 }
 
 /* A piece starting where another does replaces it in the index (as a
  * map would); chain_close keeps that from happening. */
-static void index_insert(struct piece_index *ix, uint64_t start, struct rext *x)
+static void index_insert(struct piece_index *ix, uint64_t start, uint64_t len, struct rext *x)
 {
 	guint i = index_below(ix, start);
 
-	if (i < ix->len && ix->starts[i] == start) {
-		ix->rexts[i] = x;
-		return;
+	if (i == ix->len || ix->spans[i].start != start) {
+		if (ix->len == ix->cap) {
+			ix->cap = MAX(16, 2 * ix->cap);
+			ix->spans = g_renew(struct piece_span, ix->spans, ix->cap);
+			ix->rexts = g_renew(struct rext *, ix->rexts, ix->cap);
+		}
+		memmove(ix->spans + i + 1, ix->spans + i, (ix->len - i) * sizeof(*ix->spans));
+		memmove(ix->rexts + i + 1, ix->rexts + i, (ix->len - i) * sizeof(*ix->rexts));
+		ix->len++;
 	}
-	if (ix->len == ix->cap) {
-		ix->cap = MAX(16, 2 * ix->cap);
-		ix->starts = g_renew(uint64_t, ix->starts, ix->cap);
-		ix->rexts = g_renew(struct rext *, ix->rexts, ix->cap);
-	}
-	memmove(ix->starts + i + 1, ix->starts + i, (ix->len - i) * sizeof(*ix->starts));
-	memmove(ix->rexts + i + 1, ix->rexts + i, (ix->len - i) * sizeof(*ix->rexts));
-	ix->starts[i] = start;
+	ix->spans[i] = (struct piece_span){ start, start + len };
 	ix->rexts[i] = x;
-	ix->len++;
 }
 
 static void index_remove(struct piece_index *ix, uint64_t start)
 {
 	guint i = index_below(ix, start);
 
-	if (i == ix->len || ix->starts[i] != start)
+	if (i == ix->len || ix->spans[i].start != start)
 		return;
 	ix->len--;
-	memmove(ix->starts + i, ix->starts + i + 1, (ix->len - i) * sizeof(*ix->starts));
+	memmove(ix->spans + i, ix->spans + i + 1, (ix->len - i) * sizeof(*ix->spans));
 	memmove(ix->rexts + i, ix->rexts + i + 1, (ix->len - i) * sizeof(*ix->rexts));
 }
 
@@ -558,7 +563,7 @@ static void piece_add(struct host *h, struct rext *x, unsigned p, uint64_t start
 	pc->start = start;
 	pc->len = len;
 	x->npresent++;
-	index_insert(&h->links[p].pieces, start, x);
+	index_insert(&h->links[p].pieces, start, len, x);
 }
 
 /* Forgets piece P of X (given back, refused, or forced away) and the
@@ -683,9 +688,8 @@ static void overlapping(const struct host *h, unsigned p, uint64_t start, uint64
 
 	for (guint i = index_below(ix, start + len); i-- > 0;) {
 		struct rext *x = ix->rexts[i];
-		const struct piece *pc = &x->pieces[p];
 
-		if (pc->start + pc->len <= start)
+		if (ix->spans[i].end <= start)
 			break;
 		if (!g_ptr_array_find(out, x, NULL))
 			g_ptr_array_add(out, x);
@@ -1732,7 +1736,7 @@ void host_free(struct host *h)
 	if (!h)
 		return;
 	for (unsigned p = 0; p < h->cfg.ways; p++) {
-		g_free(h->links[p].pieces.starts);
+		g_free(h->links[p].pieces.spans);
 		g_free(h->links[p].pieces.rexts);
 		g_array_unref(h->links[p].chain);
 		g_array_unref(h->links[p].chain_reqs);
@@ -1844,17 +1848,12 @@ enum host_overlap host_overlap(const struct host *h, unsigned position, uint64_t
 			       uint64_t len)
 {
 	const struct piece_index *ix;
-	const struct rext *x;
 	guint i;
 
 	g_return_val_if_fail(h != NULL && position < h->cfg.ways, HOST_OVERLAP_NONE);
 	ix = &h->links[position].pieces;
 	i = index_below(ix, start + len);
-	if (i == 0)
-		return HOST_OVERLAP_NONE;
-	x = ix->rexts[i - 1];
-	return x->pieces[position].start + x->pieces[position].len > start ? HOST_OVERLAP_SOME
-									      : HOST_OVERLAP_NONE;
+	return i && ix->spans[i - 1].end > start ? HOST_OVERLAP_SOME : HOST_OVERLAP_NONE;
 }
 
 bool host_tag_in_use(const struct host *h, const uint8_t tag[PROTO_TAG_SIZE])
@@ -2004,9 +2003,10 @@ static const char *check_index(const struct host *h, unsigned p)
 		const struct rext *x = ix->rexts[i];
 		const struct piece *pc = &x->pieces[p];
 
-		if (!pc->present || pc->start != ix->starts[i])
+		if (!pc->present || pc->start != ix->spans[i].start ||
+		    pc->start + pc->len != ix->spans[i].end)
 			return "an index entry is not its piece";
-		if (i && pc->start < ix->starts[i - 1] + ix->rexts[i - 1]->pieces[p].len)
+		if (i && pc->start < ix->spans[i - 1].end)
 			return "pieces overlap";
 		if (rext_get(h, x->id) != x)
 			return "a piece belongs to an unknown region extent";
