@@ -146,6 +146,20 @@ struct host_op {
 	uint64_t arg;
 };
 
+/* The ops queued, FIFO from HEAD, and (range_buf) the ranges of their
+ * commands: plain arrays, emptied whenever the queue runs dry, which is
+ * after nearly every op (GArray calls there cost more than the ops' own
+ * bookkeeping). */
+struct op_queue {
+	struct host_op *ops;
+	guint head, len, cap;
+};
+
+struct range_buf {
+	struct proto_range *v;
+	guint len, cap;
+};
+
 /* One accepted extent of the response being sent. */
 struct resp_item {
 	uint64_t rext;		/* 1-way: the region extent realized for it */
@@ -163,10 +177,9 @@ struct host {
 	bool job_active;
 	bool destroyed;
 	struct host_op inflight;
-	GArray *ops_q;		/* struct host_op, FIFO from ops_head */
-	guint ops_head;
+	struct op_queue ops_q;
 	guint jobs_head;
-	GArray *op_ranges;	/* struct proto_range */
+	struct range_buf op_ranges;
 	GArray *jobs;		/* struct job, FIFO from jobs_head */
 	struct job job;
 	const struct host_policy_ops *ops;
@@ -412,13 +425,50 @@ static bool job_pop(struct host *h, struct job *out)
 	return true;
 }
 
+/* Room for one more op at the end of Q. */
+static void op_queue_reserve(struct op_queue *q)
+{
+	if (q->len < q->cap)
+		return;
+	q->cap = MAX(16, 2 * q->cap);
+	q->ops = g_renew(struct host_op, q->ops, q->cap);
+}
+
+/* OP goes first: it runs next. */
+static void op_queue_push_front(struct op_queue *q, const struct host_op *op)
+{
+	if (q->head == 0) {
+		op_queue_reserve(q);
+		memmove(q->ops + 1, q->ops, q->len * sizeof(*q->ops));
+		q->head++;
+		q->len++;
+	}
+	q->ops[--q->head] = *op;
+}
+
+static void ranges_append(struct host *h, const struct proto_range *ranges, guint n)
+{
+	struct range_buf *b = &h->op_ranges;
+
+	if (b->len + n > b->cap) {
+		b->cap = MAX(MAX(16, 2 * b->cap), b->len + n);
+		b->v = g_renew(struct proto_range, b->v, b->cap);
+	}
+	if (n)
+		memcpy(b->v + b->len, ranges, n * sizeof(*ranges));
+	b->len += n;
+}
+
 static struct host_op *op_push(struct host *h, enum op_kind kind, enum op_then then,
 			       unsigned position, uint64_t arg)
 {
-	struct host_op op = { .kind = kind, .then = then, .position = position, .arg = arg };
+	struct op_queue *q = &h->ops_q;
+	struct host_op *op;
 
-	g_array_append_val(h->ops_q, op);
-	return &g_array_index(h->ops_q, struct host_op, h->ops_q->len - 1);
+	op_queue_reserve(q);
+	op = &q->ops[q->len++];
+	*op = (struct host_op){ .kind = kind, .then = then, .position = position, .arg = arg };
+	return op;
 }
 
 static void op_delay(struct host *h, uint64_t delay, enum op_then then, uint64_t arg)
@@ -435,9 +485,9 @@ static struct host_op *op_mbox(struct host *h, unsigned position, uint16_t opcod
 	struct host_op *op = op_push(h, OP_MBOX, then, position, arg);
 
 	op->cmd.opcode = opcode;
-	op->ranges_at = h->op_ranges->len;
+	op->ranges_at = h->op_ranges.len;
 	op->nranges = n;
-	g_array_append_vals(h->op_ranges, ranges, n);
+	ranges_append(h, ranges, n);
 	return op;
 }
 
@@ -448,7 +498,7 @@ static void op_start(struct host *h)
 	struct host_op *op = &h->inflight;
 	struct host_link *l;
 
-	*op = g_array_index(h->ops_q, struct host_op, h->ops_head++);
+	*op = h->ops_q.ops[h->ops_q.head++];
 	h->busy = true;
 	if (op->kind == OP_DELAY) {
 		sim_schedule(h->k, op->delay, on_delay_done, h, NULL, 0);
@@ -459,14 +509,12 @@ static void op_start(struct host *h)
 			g_array_set_size(h->incoming, 0);
 		else if (op->cmd.opcode == PROTO_OP_GET_DC_CONFIG)
 			g_array_set_size(h->incoming_regions, 0);
-		proto_mbox_send(h->k, &l->mbox, &op->cmd,
-				&g_array_index(h->op_ranges, struct proto_range, op->ranges_at),
+		proto_mbox_send(h->k, &l->mbox, &op->cmd, h->op_ranges.v + op->ranges_at,
 				op->nranges);
 	}
-	if (h->ops_head == h->ops_q->len) {
-		g_array_set_size(h->ops_q, 0);
-		g_array_set_size(h->op_ranges, 0);
-		h->ops_head = 0;
+	if (h->ops_q.head == h->ops_q.len) {
+		h->ops_q.head = h->ops_q.len = 0;
+		h->op_ranges.len = 0;
 	}
 }
 
@@ -766,7 +814,7 @@ static void respond(struct host *h, unsigned p)
 			const struct resp_item *it = &g_array_index(h->resp, struct resp_item, at + i);
 			struct proto_range r = { it->ext.start, it->ext.len };
 
-			g_array_append_val(h->op_ranges, r);
+			ranges_append(h, &r, 1);
 		}
 		op->nranges = m;
 		op->cmd.flags = at + m < n ? PROTO_RESPONSE_MORE : 0;
@@ -936,15 +984,15 @@ static bool chain_resync(struct host *h, const struct host_op *op,
 	l->skipped++;
 	h->stats.offers_skipped++;
 	empty.cmd.opcode = PROTO_OP_ADD_DC_RESPONSE;
-	again.ranges_at = h->op_ranges->len;
+	again.ranges_at = h->op_ranges.len;
 	for (guint i = 0; i < op->nranges; i++) {
 		const struct resp_item *it = &g_array_index(h->resp, struct resp_item, op->arg + i);
 		struct proto_range r = { it->ext.start, it->ext.len };
 
-		g_array_append_val(h->op_ranges, r);
+		ranges_append(h, &r, 1);
 	}
-	g_array_insert_val(h->ops_q, h->ops_head, again);
-	g_array_insert_val(h->ops_q, h->ops_head, empty);
+	op_queue_push_front(&h->ops_q, &again);
+	op_queue_push_front(&h->ops_q, &empty);
 	chain_arm(h, l);
 	return true;
 }
@@ -1502,7 +1550,7 @@ static bool job_step(struct host *h)
 static void thread_run(struct host *h)
 {
 	while (!h->busy && !sim_failed(h->k)) {
-		if (h->ops_head < h->ops_q->len) {
+		if (h->ops_q.head < h->ops_q.len) {
 			op_start(h);
 		} else if (h->job_active) {
 			h->job_active = job_step(h);
@@ -1719,8 +1767,6 @@ struct host *host_new(struct sim *k, unsigned id, const struct host_config *cfg,
 	h->assembling = g_hash_table_new(id_hash, NULL);
 	h->unarmed = g_ptr_array_new();
 	h->jobs = g_array_new(FALSE, FALSE, sizeof(struct job));
-	h->ops_q = g_array_new(FALSE, FALSE, sizeof(struct host_op));
-	h->op_ranges = g_array_new(FALSE, FALSE, sizeof(struct proto_range));
 	h->incoming = g_array_new(FALSE, FALSE, sizeof(struct proto_record));
 	h->incoming_regions = g_array_new(FALSE, FALSE, sizeof(struct proto_region));
 	h->batch = g_array_new(FALSE, FALSE, sizeof(struct proto_record));
@@ -1747,8 +1793,8 @@ void host_free(struct host *h)
 	g_hash_table_destroy(h->rexts);
 	g_hash_table_destroy(h->reqs);
 	g_array_unref(h->jobs);
-	g_array_unref(h->ops_q);
-	g_array_unref(h->op_ranges);
+	g_free(h->ops_q.ops);
+	g_free(h->op_ranges.v);
 	g_array_unref(h->incoming);
 	g_array_unref(h->incoming_regions);
 	g_array_unref(h->batch);
