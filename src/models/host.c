@@ -63,12 +63,29 @@ struct hreq {
 	uint64_t t_irq, t_read, t_decided_first, t_decided_last, t_realized, t_responded;
 };
 
+/* The DPA a piece spans, copied into the index: a query that finds no
+ * overlap then never touches a region extent (cold, a cache miss). */
+struct piece_span {
+	uint64_t start, end;
+};
+
+/* The pieces of one link by DPA start: parallel sorted arrays, the spans
+ * apart from their region extents so that a search touches few cache
+ * lines.  A link holds a few hundred pieces at most: moving the tail on
+ * an insert or a removal costs less than a tree's node allocation and
+ * pointer chasing. */
+struct piece_index {
+	struct piece_span *spans;
+	struct rext **rexts;
+	guint len, cap;
+};
+
 struct host_link {
 	struct host *h;
 	unsigned position;
 	bool connected;
 	struct proto_mbox_port mbox;
-	GTree *pieces;		/* &piece.start -> struct rext * */
+	struct piece_index pieces;
 	GArray *chain;		/* struct proto_extent: the open add chain */
 	GArray *chain_reqs;	/* uint64_t request of each chain extent */
 	uint64_t chain_deadline;	/* its first record read + the chain timeout */
@@ -129,6 +146,20 @@ struct host_op {
 	uint64_t arg;
 };
 
+/* The ops queued, FIFO from HEAD, and (range_buf) the ranges of their
+ * commands: plain arrays, emptied whenever the queue runs dry, which is
+ * after nearly every op (GArray calls there cost more than the ops' own
+ * bookkeeping). */
+struct op_queue {
+	struct host_op *ops;
+	guint head, len, cap;
+};
+
+struct range_buf {
+	struct proto_range *v;
+	guint len, cap;
+};
+
 /* One accepted extent of the response being sent. */
 struct resp_item {
 	uint64_t rext;		/* 1-way: the region extent realized for it */
@@ -146,10 +177,9 @@ struct host {
 	bool job_active;
 	bool destroyed;
 	struct host_op inflight;
-	GArray *ops_q;		/* struct host_op, FIFO from ops_head */
-	guint ops_head;
+	struct op_queue ops_q;
 	guint jobs_head;
-	GArray *op_ranges;	/* struct proto_range */
+	struct range_buf op_ranges;
 	GArray *jobs;		/* struct job, FIFO from jobs_head */
 	struct job job;
 	const struct host_policy_ops *ops;
@@ -160,10 +190,10 @@ struct host {
 	struct host_tenant_port tenant;
 	host_observer_fn observer;
 	void *observer_data;
-	GHashTable *rexts;	/* id -> struct rext, owned */
-	GHashTable *reqs;	/* id -> struct hreq, owned */
-	/* N-way region extents waiting for pieces: &offset -> the oldest of
-	 * those at that offset (a piece joins the oldest that fits) */
+	GHashTable *rexts;	/* id_key(id) -> struct rext, owned */
+	GHashTable *reqs;	/* id_key(id) -> struct hreq, owned */
+	/* N-way region extents waiting for pieces: id_key(offset) -> the
+	 * oldest of those at that offset (a piece joins the oldest that fits) */
 	GHashTable *assembling;
 	GPtrArray *unarmed;	/* struct rext *, assembling, no timer yet */
 	uint64_t next_rext;
@@ -266,12 +296,72 @@ bool host_config_validate(const struct host_config *cfg, GError **error)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int key_cmp(gconstpointer a, gconstpointer b, gpointer data)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+/* The hash tables are keyed by 64-bit ids and offsets held in the key
+ * pointer itself: no key to dereference, equality by pointer. */
+G_STATIC_ASSERT(sizeof(gpointer) >= sizeof(uint64_t));
 
-	(void)data;
-	return (x > y) - (x < y);
+static gpointer id_key(uint64_t id)
+{
+	return (gpointer)(uintptr_t)id;
+}
+
+/* What g_int64_hash gives for the id: the tables keep the layout, hence
+ * the iteration order (expand_groups, destroy_region), they had when
+ * keyed by pointers to ids. */
+static guint id_hash(gconstpointer key)
+{
+	uint64_t v = (uintptr_t)key;
+
+	return (guint)(v ^ (v >> 32));
+}
+
+/* How many pieces of IX start below KEY.  Branch-free (the step compiles
+ * to a conditional move): the keys searched for are unpredictable. */
+static guint index_below(const struct piece_index *ix, uint64_t key)
+{
+	const struct piece_span *base = ix->spans;
+	guint n = ix->len;
+
+	if (n == 0)
+		return 0;
+	while (n > 1) {
+		guint half = n / 2;
+
+		base = base[half].start < key ? base + half : base;
+		n -= half;
+	}
+	return (guint)(base - ix->spans) + (base->start < key);
+}
+
+/* A piece starting where another does replaces it in the index (as a
+ * map would); chain_close keeps that from happening. */
+static void index_insert(struct piece_index *ix, uint64_t start, uint64_t len, struct rext *x)
+{
+	guint i = index_below(ix, start);
+
+	if (i == ix->len || ix->spans[i].start != start) {
+		if (ix->len == ix->cap) {
+			ix->cap = MAX(16, 2 * ix->cap);
+			ix->spans = g_renew(struct piece_span, ix->spans, ix->cap);
+			ix->rexts = g_renew(struct rext *, ix->rexts, ix->cap);
+		}
+		memmove(ix->spans + i + 1, ix->spans + i, (ix->len - i) * sizeof(*ix->spans));
+		memmove(ix->rexts + i + 1, ix->rexts + i, (ix->len - i) * sizeof(*ix->rexts));
+		ix->len++;
+	}
+	ix->spans[i] = (struct piece_span){ start, start + len };
+	ix->rexts[i] = x;
+}
+
+static void index_remove(struct piece_index *ix, uint64_t start)
+{
+	guint i = index_below(ix, start);
+
+	if (i == ix->len || ix->spans[i].start != start)
+		return;
+	ix->len--;
+	memmove(ix->spans + i, ix->spans + i + 1, (ix->len - i) * sizeof(*ix->spans));
+	memmove(ix->rexts + i, ix->rexts + i + 1, (ix->len - i) * sizeof(*ix->rexts));
 }
 
 static void report(struct host *h, struct host_report *r)
@@ -292,7 +382,7 @@ static void stranded(struct host *h, enum metrics_stranded_cause cause, int64_t 
 
 static struct rext *rext_get(const struct host *h, uint64_t id)
 {
-	return g_hash_table_lookup(h->rexts, &id);
+	return g_hash_table_lookup(h->rexts, id_key(id));
 }
 
 static uint64_t realize_cost(const struct host *h, const struct rext *x)
@@ -335,13 +425,50 @@ static bool job_pop(struct host *h, struct job *out)
 	return true;
 }
 
+/* Room for one more op at the end of Q. */
+static void op_queue_reserve(struct op_queue *q)
+{
+	if (q->len < q->cap)
+		return;
+	q->cap = MAX(16, 2 * q->cap);
+	q->ops = g_renew(struct host_op, q->ops, q->cap);
+}
+
+/* OP goes first: it runs next. */
+static void op_queue_push_front(struct op_queue *q, const struct host_op *op)
+{
+	if (q->head == 0) {
+		op_queue_reserve(q);
+		memmove(q->ops + 1, q->ops, q->len * sizeof(*q->ops));
+		q->head++;
+		q->len++;
+	}
+	q->ops[--q->head] = *op;
+}
+
+static void ranges_append(struct host *h, const struct proto_range *ranges, guint n)
+{
+	struct range_buf *b = &h->op_ranges;
+
+	if (b->len + n > b->cap) {
+		b->cap = MAX(MAX(16, 2 * b->cap), b->len + n);
+		b->v = g_renew(struct proto_range, b->v, b->cap);
+	}
+	if (n)
+		memcpy(b->v + b->len, ranges, n * sizeof(*ranges));
+	b->len += n;
+}
+
 static struct host_op *op_push(struct host *h, enum op_kind kind, enum op_then then,
 			       unsigned position, uint64_t arg)
 {
-	struct host_op op = { .kind = kind, .then = then, .position = position, .arg = arg };
+	struct op_queue *q = &h->ops_q;
+	struct host_op *op;
 
-	g_array_append_val(h->ops_q, op);
-	return &g_array_index(h->ops_q, struct host_op, h->ops_q->len - 1);
+	op_queue_reserve(q);
+	op = &q->ops[q->len++];
+	*op = (struct host_op){ .kind = kind, .then = then, .position = position, .arg = arg };
+	return op;
 }
 
 static void op_delay(struct host *h, uint64_t delay, enum op_then then, uint64_t arg)
@@ -358,9 +485,9 @@ static struct host_op *op_mbox(struct host *h, unsigned position, uint16_t opcod
 	struct host_op *op = op_push(h, OP_MBOX, then, position, arg);
 
 	op->cmd.opcode = opcode;
-	op->ranges_at = h->op_ranges->len;
+	op->ranges_at = h->op_ranges.len;
 	op->nranges = n;
-	g_array_append_vals(h->op_ranges, ranges, n);
+	ranges_append(h, ranges, n);
 	return op;
 }
 
@@ -371,7 +498,7 @@ static void op_start(struct host *h)
 	struct host_op *op = &h->inflight;
 	struct host_link *l;
 
-	*op = g_array_index(h->ops_q, struct host_op, h->ops_head++);
+	*op = h->ops_q.ops[h->ops_q.head++];
 	h->busy = true;
 	if (op->kind == OP_DELAY) {
 		sim_schedule(h->k, op->delay, on_delay_done, h, NULL, 0);
@@ -382,14 +509,12 @@ static void op_start(struct host *h)
 			g_array_set_size(h->incoming, 0);
 		else if (op->cmd.opcode == PROTO_OP_GET_DC_CONFIG)
 			g_array_set_size(h->incoming_regions, 0);
-		proto_mbox_send(h->k, &l->mbox, &op->cmd,
-				&g_array_index(h->op_ranges, struct proto_range, op->ranges_at),
+		proto_mbox_send(h->k, &l->mbox, &op->cmd, h->op_ranges.v + op->ranges_at,
 				op->nranges);
 	}
-	if (h->ops_head == h->ops_q->len) {
-		g_array_set_size(h->ops_q, 0);
-		g_array_set_size(h->op_ranges, 0);
-		h->ops_head = 0;
+	if (h->ops_q.head == h->ops_q.len) {
+		h->ops_q.head = h->ops_q.len = 0;
+		h->op_ranges.len = 0;
 	}
 }
 
@@ -397,14 +522,14 @@ static void op_start(struct host *h)
 
 static struct hreq *req_get(struct host *h, uint64_t id)
 {
-	struct hreq *r = g_hash_table_lookup(h->reqs, &id);
+	struct hreq *r = g_hash_table_lookup(h->reqs, id_key(id));
 
 	if (r)
 		return r;
 	r = g_new0(struct hreq, 1);
 	r->id = id;
 	r->rexts = g_ptr_array_new();
-	g_hash_table_insert(h->reqs, &r->id, r);
+	g_hash_table_insert(h->reqs, id_key(id), r);
 	return r;
 }
 
@@ -444,7 +569,7 @@ static void req_update(struct host *h, struct hreq *r)
 		sim_schedule(h->k, 0, h->tenant.capacity, h->tenant.target, &msg, sizeof(msg));
 forget:
 	if (r->settled && r->rexts->len == 0)
-		g_hash_table_remove(h->reqs, &r->id);
+		g_hash_table_remove(h->reqs, id_key(r->id));
 }
 
 /* ---- region extents ----------------------------------------------------- */
@@ -472,7 +597,7 @@ static struct rext *rext_new(struct host *h, struct hreq *r, const uint8_t tag[P
 	x->offset = offset;
 	x->len = len;
 	x->state = state;
-	g_hash_table_insert(h->rexts, &x->id, x);
+	g_hash_table_insert(h->rexts, id_key(x->id), x);
 	g_ptr_array_add(r->rexts, x);
 	r->waiting++;
 	return x;
@@ -486,7 +611,7 @@ static void piece_add(struct host *h, struct rext *x, unsigned p, uint64_t start
 	pc->start = start;
 	pc->len = len;
 	x->npresent++;
-	g_tree_insert(h->links[p].pieces, &pc->start, x);
+	index_insert(&h->links[p].pieces, start, len, x);
 }
 
 /* Forgets piece P of X (given back, refused, or forced away) and the
@@ -501,18 +626,18 @@ static void piece_remove(struct host *h, struct rext *x, unsigned p)
 		stranded(h, METRICS_STRANDED_HALF_BUILT, -(int64_t)pc->len);
 	if (pc->ignored)
 		stranded(h, METRICS_STRANDED_IGNORED_RELEASE, -(int64_t)pc->len);
-	g_tree_remove(h->links[p].pieces, &pc->start);
+	index_remove(&h->links[p].pieces, pc->start);
 	*pc = (struct piece){ 0 };
 	x->npresent--;
 }
 
 static void assembling_add(struct host *h, struct rext *x)
 {
-	struct rext *y = g_hash_table_lookup(h->assembling, &x->offset);
+	struct rext *y = g_hash_table_lookup(h->assembling, id_key(x->offset));
 
 	x->assembling = true;
 	if (!y) {
-		g_hash_table_insert(h->assembling, &x->offset, x);
+		g_hash_table_insert(h->assembling, id_key(x->offset), x);
 		return;
 	}
 	while (y->same_offset_next)
@@ -531,9 +656,9 @@ static void assembling_remove(struct host *h, struct rext *x)
 	if (x->same_offset_prev)
 		x->same_offset_prev->same_offset_next = next;
 	else if (next)
-		g_hash_table_replace(h->assembling, &next->offset, next);	/* the key moves too */
+		g_hash_table_insert(h->assembling, id_key(x->offset), next);
 	else
-		g_hash_table_remove(h->assembling, &x->offset);
+		g_hash_table_remove(h->assembling, id_key(x->offset));
 	x->same_offset_prev = x->same_offset_next = NULL;
 }
 
@@ -557,7 +682,7 @@ static void rext_free(struct host *h, struct rext *x)
 	if (x->assembling)
 		assembling_remove(h, x);
 	g_ptr_array_remove_fast(r->rexts, x);
-	g_hash_table_remove(h->rexts, &x->id);
+	g_hash_table_remove(h->rexts, id_key(x->id));
 	req_update(h, r);
 }
 
@@ -602,25 +727,17 @@ static void rext_online(struct host *h, struct rext *x)
 		}
 }
 
-/* The last piece of TREE starting below END, or NULL. */
-static GTreeNode *node_before(GTree *tree, uint64_t end)
-{
-	GTreeNode *n = g_tree_lower_bound(tree, &end);
-
-	return n ? g_tree_node_previous(n) : g_tree_node_last(tree);
-}
-
 /* Every region extent holding DPA of POSITION that overlaps
- * [START, START + LEN), appended to OUT (each once). */
+ * [START, START + LEN), appended to OUT (each once), by descending DPA. */
 static void overlapping(const struct host *h, unsigned p, uint64_t start, uint64_t len,
 			GPtrArray *out)
 {
-	for (GTreeNode *n = node_before(h->links[p].pieces, start + len); n;
-	     n = g_tree_node_previous(n)) {
-		struct rext *x = g_tree_node_value(n);
-		const struct piece *pc = &x->pieces[p];
+	const struct piece_index *ix = &h->links[p].pieces;
 
-		if (pc->start + pc->len <= start)
+	for (guint i = index_below(ix, start + len); i-- > 0;) {
+		struct rext *x = ix->rexts[i];
+
+		if (ix->spans[i].end <= start)
 			break;
 		if (!g_ptr_array_find(out, x, NULL))
 			g_ptr_array_add(out, x);
@@ -697,7 +814,7 @@ static void respond(struct host *h, unsigned p)
 			const struct resp_item *it = &g_array_index(h->resp, struct resp_item, at + i);
 			struct proto_range r = { it->ext.start, it->ext.len };
 
-			g_array_append_val(h->op_ranges, r);
+			ranges_append(h, &r, 1);
 		}
 		op->nranges = m;
 		op->cmd.flags = at + m < n ? PROTO_RESPONSE_MORE : 0;
@@ -721,7 +838,7 @@ static void chain_decided(struct host *h, unsigned p, struct hreq *r)
 }
 
 /* Whether offer I of the chain overlaps a piece the host holds on P or an
- * offer accepted before it (the trees hold one piece per DPA). */
+ * offer accepted before it (the index holds one piece per DPA). */
 static bool accepted_overlap(const struct host *h, unsigned p, const struct proto_extent *ext,
 			     const bool *accept, guint i)
 {
@@ -867,15 +984,15 @@ static bool chain_resync(struct host *h, const struct host_op *op,
 	l->skipped++;
 	h->stats.offers_skipped++;
 	empty.cmd.opcode = PROTO_OP_ADD_DC_RESPONSE;
-	again.ranges_at = h->op_ranges->len;
+	again.ranges_at = h->op_ranges.len;
 	for (guint i = 0; i < op->nranges; i++) {
 		const struct resp_item *it = &g_array_index(h->resp, struct resp_item, op->arg + i);
 		struct proto_range r = { it->ext.start, it->ext.len };
 
-		g_array_append_val(h->op_ranges, r);
+		ranges_append(h, &r, 1);
 	}
-	g_array_insert_val(h->ops_q, h->ops_head, again);
-	g_array_insert_val(h->ops_q, h->ops_head, empty);
+	op_queue_push_front(&h->ops_q, &again);
+	op_queue_push_front(&h->ops_q, &empty);
 	chain_arm(h, l);
 	return true;
 }
@@ -1136,7 +1253,7 @@ static void assemble_piece(struct host *h, unsigned p, const struct resp_item *i
 	uint64_t offset = it->ext.start - h->cfg.decoders[p].dpa_base;
 	struct hreq *r = req_get(h, it->request);
 	struct extent_range pieces[INTERLEAVE_MAX_WAYS], hpa;
-	struct rext *x = g_hash_table_lookup(h->assembling, &offset);
+	struct rext *x = g_hash_table_lookup(h->assembling, id_key(offset));
 
 	while (x && (x->len != it->ext.len || x->pieces[p].present ||
 		     !proto_tag_equal(x->tag, it->ext.tag)))
@@ -1179,7 +1296,7 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 		chain_settled(h, &h->links[op->position]);
 	for (guint i = 0; i < op->nranges; i++) {
 		const struct resp_item *it = &g_array_index(h->resp, struct resp_item, op->arg + i);
-		struct hreq *r = g_hash_table_lookup(h->reqs, &it->request);
+		struct hreq *r = g_hash_table_lookup(h->reqs, id_key(it->request));
 		struct rext *x = it->rext ? rext_get(h, it->rext) : NULL;
 
 		if (r)
@@ -1210,7 +1327,7 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 		return;
 	for (guint i = 0; i < h->resp_reqs->len; i++) {
 		uint64_t id = g_array_index(h->resp_reqs, uint64_t, i);
-		struct hreq *r = g_hash_table_lookup(h->reqs, &id);
+		struct hreq *r = g_hash_table_lookup(h->reqs, id_key(id));
 
 		if (r)
 			req_update(h, r);
@@ -1433,7 +1550,7 @@ static bool job_step(struct host *h)
 static void thread_run(struct host *h)
 {
 	while (!h->busy && !sim_failed(h->k)) {
-		if (h->ops_head < h->ops_q->len) {
+		if (h->ops_q.head < h->ops_q.len) {
 			op_start(h);
 		} else if (h->job_active) {
 			h->job_active = job_step(h);
@@ -1562,7 +1679,7 @@ static void on_use(struct sim *k, void *target, const void *payload)
 {
 	struct host *h = target;
 	const struct host_use_msg *m = payload;
-	struct hreq *r = g_hash_table_lookup(h->reqs, &m->request);
+	struct hreq *r = g_hash_table_lookup(h->reqs, id_key(m->request));
 	uint64_t left = m->bytes;
 
 	(void)k;
@@ -1640,19 +1757,16 @@ struct host *host_new(struct sim *k, unsigned id, const struct host_config *cfg,
 
 		l->h = h;
 		l->position = p;
-		l->pieces = g_tree_new_full(key_cmp, NULL, NULL, NULL);
 		l->chain = g_array_new(FALSE, FALSE, sizeof(struct proto_extent));
 		l->chain_reqs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 		l->broken = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 		l->block_size = cfg->decoders[p].block_size;
 	}
-	h->rexts = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, rext_destroy);
-	h->reqs = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, req_free);
-	h->assembling = g_hash_table_new(g_int64_hash, g_int64_equal);
+	h->rexts = g_hash_table_new_full(id_hash, NULL, NULL, rext_destroy);
+	h->reqs = g_hash_table_new_full(id_hash, NULL, NULL, req_free);
+	h->assembling = g_hash_table_new(id_hash, NULL);
 	h->unarmed = g_ptr_array_new();
 	h->jobs = g_array_new(FALSE, FALSE, sizeof(struct job));
-	h->ops_q = g_array_new(FALSE, FALSE, sizeof(struct host_op));
-	h->op_ranges = g_array_new(FALSE, FALSE, sizeof(struct proto_range));
 	h->incoming = g_array_new(FALSE, FALSE, sizeof(struct proto_record));
 	h->incoming_regions = g_array_new(FALSE, FALSE, sizeof(struct proto_region));
 	h->batch = g_array_new(FALSE, FALSE, sizeof(struct proto_record));
@@ -1668,7 +1782,8 @@ void host_free(struct host *h)
 	if (!h)
 		return;
 	for (unsigned p = 0; p < h->cfg.ways; p++) {
-		g_tree_destroy(h->links[p].pieces);
+		g_free(h->links[p].pieces.spans);
+		g_free(h->links[p].pieces.rexts);
 		g_array_unref(h->links[p].chain);
 		g_array_unref(h->links[p].chain_reqs);
 		g_array_unref(h->links[p].broken);
@@ -1678,8 +1793,8 @@ void host_free(struct host *h)
 	g_hash_table_destroy(h->rexts);
 	g_hash_table_destroy(h->reqs);
 	g_array_unref(h->jobs);
-	g_array_unref(h->ops_q);
-	g_array_unref(h->op_ranges);
+	g_free(h->ops_q.ops);
+	g_free(h->op_ranges.v);
 	g_array_unref(h->incoming);
 	g_array_unref(h->incoming_regions);
 	g_array_unref(h->batch);
@@ -1778,16 +1893,13 @@ bool host_block_aligned(const struct host *h, unsigned position, uint64_t start,
 enum host_overlap host_overlap(const struct host *h, unsigned position, uint64_t start,
 			       uint64_t len)
 {
-	GTreeNode *n;
-	const struct rext *x;
+	const struct piece_index *ix;
+	guint i;
 
 	g_return_val_if_fail(h != NULL && position < h->cfg.ways, HOST_OVERLAP_NONE);
-	n = node_before(h->links[position].pieces, start + len);
-	if (!n)
-		return HOST_OVERLAP_NONE;
-	x = g_tree_node_value(n);
-	return x->pieces[position].start + x->pieces[position].len > start ? HOST_OVERLAP_SOME
-									      : HOST_OVERLAP_NONE;
+	ix = &h->links[position].pieces;
+	i = index_below(ix, start + len);
+	return i && ix->spans[i - 1].end > start ? HOST_OVERLAP_SOME : HOST_OVERLAP_NONE;
 }
 
 bool host_tag_in_use(const struct host *h, const uint8_t tag[PROTO_TAG_SIZE])
@@ -1865,22 +1977,13 @@ void host_get_stats(const struct host *h, struct host_stats *out)
 		out->chains_open += (h->links[p].chain->len > 0) + h->links[p].broken->len;
 }
 
-struct foreach_walk {
-	const struct host *h;
-	unsigned position;
-	host_extent_fn fn;
-	void *data;
-	int rc;
-};
-
-static gboolean foreach_visit(gpointer key, gpointer value, gpointer data)
+static int foreach_visit(const struct host *h, unsigned p, const struct rext *x,
+			 host_extent_fn fn, void *data)
 {
-	struct foreach_walk *w = data;
-	const struct rext *x = value;
-	const struct piece *pc = &x->pieces[w->position];
+	const struct piece *pc = &x->pieces[p];
 	struct host_extent_info info = {
-		.device = w->h->cfg.devices[w->position],
-		.position = w->position,
+		.device = h->cfg.devices[p],
+		.position = p,
 		.start = pc->start,
 		.len = pc->len,
 		.request = x->req->id,
@@ -1892,37 +1995,39 @@ static gboolean foreach_visit(gpointer key, gpointer value, gpointer data)
 		.in_use = x->in_use,
 	};
 
-	(void)key;
 	memcpy(info.tag, x->tag, PROTO_TAG_SIZE);
-	w->rc = w->fn(&info, w->data);
-	return w->rc != 0;
+	return fn(&info, data);
 }
 
 int host_extents_foreach(const struct host *h, host_extent_fn fn, void *data)
 {
-	struct foreach_walk w = { .h = h, .fn = fn, .data = data };
+	int rc = 0;
 
 	g_return_val_if_fail(h != NULL && fn != NULL, 0);
-	for (unsigned p = 0; p < h->cfg.ways && !w.rc; p++) {
-		w.position = p;
-		g_tree_foreach(h->links[p].pieces, foreach_visit, &w);
+	for (unsigned p = 0; p < h->cfg.ways && !rc; p++) {
+		const struct piece_index *ix = &h->links[p].pieces;
+
+		for (guint i = 0; i < ix->len && !rc; i++)
+			rc = foreach_visit(h, p, ix->rexts[i], fn, data);
 	}
-	return w.rc;
+	return rc;
 }
 
 bool host_can_access(const struct host *h, unsigned device, uint64_t dpa)
 {
-	unsigned p;
-	GTreeNode *n;
+	const struct piece_index *ix;
 	const struct rext *x;
+	unsigned p;
+	guint i;
 
 	g_return_val_if_fail(h != NULL, false);
 	if (!interleave_set_find_device(h->set, device, &p) || dpa == UINT64_MAX)
 		return false;
-	n = node_before(h->links[p].pieces, dpa + 1);
-	if (!n)
+	ix = &h->links[p].pieces;
+	i = index_below(ix, dpa + 1);
+	if (i == 0)
 		return false;
-	x = g_tree_node_value(n);
+	x = ix->rexts[i - 1];
 	return dpa - x->pieces[p].start < x->pieces[p].len && accessible(x);
 }
 
@@ -1931,78 +2036,71 @@ bool host_request_open(const struct host *h, uint64_t request)
 	const struct hreq *r;
 
 	g_return_val_if_fail(h != NULL, false);
-	r = g_hash_table_lookup(h->reqs, &request);
+	r = g_hash_table_lookup(h->reqs, id_key(request));
 	return r && !r->settled;
 }
 
-struct check_walk {
-	const struct host *h;
-	unsigned position;
-	uint64_t last_end;
-	guint pieces;
-	const char *broken;
-};
-
-static gboolean check_visit(gpointer key, gpointer value, gpointer data)
+/* What is wrong with the piece index of POSITION, or NULL. */
+static const char *check_index(const struct host *h, unsigned p)
 {
-	struct check_walk *w = data;
-	const struct rext *x = value;
-	const struct piece *pc = &x->pieces[w->position];
+	const struct piece_index *ix = &h->links[p].pieces;
 
-	if (!pc->present || key != &pc->start)
-		w->broken = "a tree entry is not its piece";
-	else if (w->pieces && pc->start < w->last_end)
-		w->broken = "pieces overlap";
-	else if (rext_get(w->h, x->id) != x)
-		w->broken = "a piece belongs to an unknown region extent";
-	w->last_end = pc->start + pc->len;
-	w->pieces++;
-	return w->broken != NULL;
+	for (guint i = 0; i < ix->len; i++) {
+		const struct rext *x = ix->rexts[i];
+		const struct piece *pc = &x->pieces[p];
+
+		if (!pc->present || pc->start != ix->spans[i].start ||
+		    pc->start + pc->len != ix->spans[i].end)
+			return "an index entry is not its piece";
+		if (i && pc->start < ix->spans[i - 1].end)
+			return "pieces overlap";
+		if (rext_get(h, x->id) != x)
+			return "a piece belongs to an unknown region extent";
+	}
+	return NULL;
 }
 
 bool host_check_invariants(const struct host *h, GError **error)
 {
-	struct check_walk w = { .h = h };
+	const char *broken = NULL;
 	GHashTableIter it;
 	gpointer value;
 	guint present = 0, pieces = 0;
 
 	g_return_val_if_fail(h != NULL, false);
-	for (unsigned p = 0; p < h->cfg.ways && !w.broken; p++) {
-		w.position = p;
-		w.pieces = 0;
-		g_tree_foreach(h->links[p].pieces, check_visit, &w);
-		pieces += w.pieces;
+	for (unsigned p = 0; p < h->cfg.ways && !broken; p++) {
+		broken = check_index(h, p);
+		pieces += h->links[p].pieces.len;
 	}
 	g_hash_table_iter_init(&it, h->rexts);
-	while (!w.broken && g_hash_table_iter_next(&it, NULL, &value)) {
+	while (!broken && g_hash_table_iter_next(&it, NULL, &value)) {
 		const struct rext *x = value;
 		unsigned n = 0;
 
 		for (unsigned p = 0; p < h->cfg.ways; p++)
 			n += x->pieces[p].present;
 		if (n != x->npresent)
-			w.broken = "a region extent miscounts its pieces";
+			broken = "a region extent miscounts its pieces";
 		else if (x->in_use > x->hpa_len)
-			w.broken = "more in use than a region extent holds";
+			broken = "more in use than a region extent holds";
 		else if (!g_ptr_array_find(x->req->rexts, x, NULL))
-			w.broken = "a region extent is missing from its request";
+			broken = "a region extent is missing from its request";
 		present += n;
 	}
 	g_hash_table_iter_init(&it, h->reqs);
-	while (!w.broken && g_hash_table_iter_next(&it, NULL, &value)) {
+	while (!broken && g_hash_table_iter_next(&it, NULL, &value)) {
 		const struct hreq *r = value;
 		unsigned waiting = 0;
 
 		for (guint i = 0; i < r->rexts->len; i++)
 			waiting += waiting_state(((const struct rext *)g_ptr_array_index(r->rexts, i))->state);
 		if (waiting != r->waiting)
-			w.broken = "a request miscounts its waiting region extents";
+			broken = "a request miscounts its waiting region extents";
 	}
-	if (!w.broken && present != pieces)
-		w.broken = "pieces and trees disagree";
-	if (!w.broken)
+	if (!broken && present != pieces)
+		broken = "pieces and the index disagree";
+	if (!broken)
 		return true;
-	g_set_error(error, HOST_ERROR, HOST_ERROR_INVARIANT, "host '%s': %s", h->cfg.name, w.broken);
+	g_set_error(error, HOST_ERROR, HOST_ERROR_INVARIANT, "host '%s': %s", h->cfg.name, broken);
 	return false;
 }

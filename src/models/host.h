@@ -352,7 +352,7 @@ bool host_can_access(const struct host *h, unsigned device, uint64_t dpa);
  * given up): the host will report it SETTLED later. */
 bool host_request_open(const struct host *h, uint64_t request);
 
-/* The host's own consistency: trees, counters, states.  For tests. */
+/* The host's own consistency: piece indexes, counters, states.  For tests. */
 bool host_check_invariants(const struct host *h, GError **error);
 
 /* For g_autoptr(dcdsim_host) only: a plain "host" would shadow every
