@@ -7,16 +7,6 @@
 #include "sim/queue.h"
 #include "unit.h"
 
-/* splitmix64: the test's own generator, independent of src/sim/rng.c. */
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 struct ref_item {
 	uint64_t time;
 	uint64_t seq;
@@ -159,7 +149,7 @@ typedef uint64_t (*delay_fn)(uint64_t *rng);
 /* Mostly zero: long runs of equal times, where only push order decides. */
 static uint64_t delay_ties(uint64_t *rng)
 {
-	uint64_t r = next_random(rng);
+	uint64_t r = unit_random(rng);
 
 	return r % 4 ? 0 : r % 3;
 }
@@ -167,24 +157,24 @@ static uint64_t delay_ties(uint64_t *rng)
 /* Around a microsecond, like the hold model. */
 static uint64_t delay_hold(uint64_t *rng)
 {
-	return next_random(rng) % 2000;
+	return unit_random(rng) % 2000;
 }
 
 /* Any order of magnitude up to the whole range: cascades from every level,
  * times up to UINT64_MAX. */
 static uint64_t delay_huge(uint64_t *rng)
 {
-	uint64_t r = next_random(rng);
+	uint64_t r = unit_random(rng);
 
 	switch (r % 4) {
 	case 0:
 		return r % 3;
 	case 1:
-		return next_random(rng) >> (next_random(rng) % 64);
+		return unit_random(rng) >> (unit_random(rng) % 64);
 	case 2:
 		return UINT64_MAX - 1;	/* saturates: the far future */
 	default:
-		return next_random(rng) % 300;
+		return unit_random(rng) % 300;
 	}
 }
 
@@ -200,7 +190,7 @@ static void run_mix(delay_fn delay, uint64_t seed, unsigned long ops, unsigned p
 	for (unsigned long i = 0; i < ops; i++) {
 		unsigned percent = (i / phase) % 2 ? push_percent_low : push_percent_high;
 
-		if (next_random(&rng) % 100 < percent)
+		if (unit_random(&rng) % 100 < percent)
 			pair_push_after(&p, delay(&rng));
 		else
 			pair_pop(&p);
@@ -235,7 +225,7 @@ static void test_monotone(void)
 	pair_init(&p);
 	for (int round = 0; round < 200; round++) {
 		for (int i = 0; i < 500; i++) {
-			t += next_random(&rng) % 700;
+			t += unit_random(&rng) % 700;
 			pair_push(&p, t);
 		}
 		for (int i = 0; i < 400; i++)
@@ -253,12 +243,12 @@ static void test_bursts(void)
 
 	pair_init(&p);
 	for (int round = 0; round < 50; round++) {
-		uint64_t at = p.last_popped + next_random(&rng) % 100000;
-		int n = (int)(next_random(&rng) % 5000);
+		uint64_t at = p.last_popped + unit_random(&rng) % 100000;
+		int n = (int)(unit_random(&rng) % 5000);
 
 		for (int i = 0; i < n; i++)
 			pair_push(&p, at);
-		pair_push_after(&p, next_random(&rng));
+		pair_push_after(&p, unit_random(&rng));
 		pair_push(&p, at + 1);
 		for (int i = 0; i < n / 2; i++)
 			pair_pop(&p);
@@ -281,7 +271,7 @@ static void test_sizes_across_boundaries(void)
 			pair_push_after(&p, 10);
 		pair_drain(&p);
 		for (size_t i = 0; i < sizes[s]; i++)
-			pair_push_after(&p, next_random(&rng) % 100000);
+			pair_push_after(&p, unit_random(&rng) % 100000);
 		pair_drain(&p);
 	}
 	pair_finish(&p);
@@ -412,7 +402,7 @@ static void test_upcoming_hint(void)
 	unsigned long hits = 0, wrong = 0;
 
 	for (uint32_t i = 0; i < 4096; i++)
-		sim_queue_push(q, 1000 + next_random(&rng) % 64, i);
+		sim_queue_push(q, 1000 + unit_random(&rng) % 64, i);
 	for (uint32_t n = 0; n < 4096; n++) {
 		if (n + 8 < 4096 && sim_queue_upcoming(q, 8, &hinted[n + 8]))
 			known[n + 8] = TRUE;

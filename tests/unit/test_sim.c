@@ -21,6 +21,13 @@ static void record(struct sim *k, void *target, const void *payload)
 	log->ids[log->n++] = id;
 }
 
+/* The I-th event fired was ID, at TIME. */
+static void check_fired(const struct log *log, int i, int id, uint64_t time)
+{
+	CU_ASSERT_EQUAL(log->ids[i], id);
+	CU_ASSERT_EQUAL(log->times[i], time);
+}
+
 static uint64_t schedule_id(struct sim *k, uint64_t delay, struct log *log, int id)
 {
 	return sim_schedule(k, delay, record, log, &id, sizeof(id));
@@ -205,26 +212,32 @@ static void test_schedule_after_time_limit(void)
 	schedule_id(k, 0, &log, 4);
 	CU_ASSERT_TRUE(sim_run(k, SIM_TIME_NEVER, 0, NULL));
 	CU_ASSERT_EQUAL(log.n, 4);
-	CU_ASSERT_EQUAL(log.ids[1], 4);
-	CU_ASSERT_EQUAL(log.times[1], 500);
-	CU_ASSERT_EQUAL(log.ids[2], 3);
-	CU_ASSERT_EQUAL(log.times[2], 600);
+	check_fired(&log, 1, 4, 500);
+	check_fired(&log, 2, 3, 600);
 	CU_ASSERT_EQUAL(log.ids[3], 2);
 	sim_free(k);
 }
 
-/* A cancelled event is skipped beyond the last fired one; the queue then
- * empties and time stays put, so an event can still go in before it. */
-static void test_schedule_after_skipping_cancelled(void)
+/* A kernel that fired id 1 at 10 ns and then skipped a cancelled event
+ * beyond it: the queue is empty and time stays put at 10 ns. */
+static struct sim *skipped_cancelled(struct log *log)
 {
 	struct sim *k = sim_new(1);
-	struct log log = { 0 };
 
-	schedule_id(k, 10, &log, 1);
-	sim_cancel(k, schedule_id(k, 1000000, &log, 2));
+	schedule_id(k, 10, log, 1);
+	sim_cancel(k, schedule_id(k, 1000000, log, 2));
 	CU_ASSERT_TRUE(sim_run(k, SIM_TIME_NEVER, 0, NULL));
 	CU_ASSERT_EQUAL(sim_stop_reason(k), SIM_STOP_EMPTY);
 	CU_ASSERT_EQUAL(sim_now(k), 10);
+	return k;
+}
+
+/* An event can still go in before the skipped one. */
+static void test_schedule_after_skipping_cancelled(void)
+{
+	struct log log = { 0 };
+	struct sim *k = skipped_cancelled(&log);
+
 	schedule_id(k, 5, &log, 3);
 	schedule_id(k, 300, &log, 4);
 	CU_ASSERT_TRUE(sim_run(k, SIM_TIME_NEVER, 0, NULL));
@@ -247,20 +260,14 @@ static void far_then_near(struct sim *k, void *target, const void *payload)
  * now, and what it schedules still goes in anywhere after now. */
 static void test_schedule_now_after_skipping_cancelled(void)
 {
-	struct sim *k = sim_new(1);
 	struct log log = { 0 };
+	struct sim *k = skipped_cancelled(&log);
 
-	schedule_id(k, 10, &log, 1);
-	sim_cancel(k, schedule_id(k, 1000000, &log, 2));
-	CU_ASSERT_TRUE(sim_run(k, SIM_TIME_NEVER, 0, NULL));
-	CU_ASSERT_EQUAL(sim_now(k), 10);
 	sim_schedule(k, 0, far_then_near, &log, NULL, 0);
 	CU_ASSERT_TRUE(sim_run(k, SIM_TIME_NEVER, 0, NULL));
 	CU_ASSERT_EQUAL(log.n, 3);
-	CU_ASSERT_EQUAL(log.ids[1], 6);
-	CU_ASSERT_EQUAL(log.times[1], 110);
-	CU_ASSERT_EQUAL(log.ids[2], 5);
-	CU_ASSERT_EQUAL(log.times[2], 5000010);
+	check_fired(&log, 1, 6, 110);
+	check_fired(&log, 2, 5, 5000010);
 	sim_free(k);
 }
 

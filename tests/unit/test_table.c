@@ -6,15 +6,6 @@
 #include "sim/table.h"
 #include "unit.h"
 
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 struct key {
 	uint64_t k[2];
 };
@@ -40,17 +31,17 @@ static void run_against_reference(uint64_t seed, unsigned ops, uint64_t space)
 
 	sim_table_init(&t);
 	for (unsigned i = 0; i < ops; i++) {
-		struct key k = { { next_random(&seed) % space, next_random(&seed) % 3 } };
+		struct key k = { { unit_random(&seed) % space, unit_random(&seed) % 3 } };
 		uint64_t *got = sim_table_find(&t, k.k[0], k.k[1]);
 		uint64_t *want = g_hash_table_lookup(ref, &k);
-		unsigned op = (unsigned)(next_random(&seed) % 3);
+		unsigned op = (unsigned)(unit_random(&seed) % 3);
 
 		if ((got == NULL) != (want == NULL) || (got && *got != *want)) {
 			wrong++;
 			continue;
 		}
 		if (op == 0 && !want) {
-			uint64_t v = next_random(&seed) | 1;
+			uint64_t v = unit_random(&seed) | 1;
 
 			sim_table_add(&t, k.k[0], k.k[1], v);
 			g_hash_table_insert(ref, g_memdup2(&k, sizeof(k)), g_memdup2(&v, sizeof(v)));
@@ -58,7 +49,7 @@ static void run_against_reference(uint64_t seed, unsigned ops, uint64_t space)
 			sim_table_remove(&t, got);
 			g_hash_table_remove(ref, &k);
 		} else if (op == 2 && want) {
-			*got = *want = next_random(&seed) | 1;
+			*got = *want = unit_random(&seed) | 1;
 		}
 		if (t.count != g_hash_table_size(ref))
 			wrong++;

@@ -72,6 +72,17 @@ void unit_remove_tree(const char *dir)
 	g_rmdir(dir);
 }
 
+/* ---- random numbers ------------------------------------------------------------------ */
+
+uint64_t unit_random(uint64_t *state)
+{
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
 /* ---- text ---------------------------------------------------------------------------- */
 
 bool unit_contains(const char *text, const char *part)

@@ -20,6 +20,11 @@ struct unit_test {
  * the environment variable DCDSIM_SKIP_<SUITE> is set. */
 int unit_run(const char *suite, const struct unit_test *tests);
 
+/* ---- random numbers ------------------------------------------------------------------ */
+
+/* splitmix64: the tests' own generator, independent of src/sim/rng.c. */
+uint64_t unit_random(uint64_t *state);
+
 /* ---- temporary folders ----------------------------------------------------------------- */
 
 /* Removes DIR and everything under it (tests make only files and folders). */
