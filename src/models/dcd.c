@@ -559,23 +559,29 @@ static uint64_t dropped_bytes(const struct dcd *dev)
 
 void dcd_get_stats(const struct dcd *dev, struct dcd_stats *out)
 {
+	uint64_t bytes[EXTENT_STATE_COUNT] = { 0 };
+
 	g_return_if_fail(dev != NULL && out != NULL);
-	out->extents = dcd_extent_count(dev);
-	out->tags = dev->tags.count;
-	out->pending_groups = dev->groups.count;
-	out->dead_groups = dev->dead_groups;
-	out->dropped_groups = dev->dropped_groups;
-	out->dropped_bytes = dropped_bytes(dev);
-	out->sanitize_jobs = dev->sanitize_jobs;
-	out->records_posted = dev->records_posted;
-	out->records_dropped = dev->records_dropped;
-	out->retries = dev->retries;
-	/* every field is set (no memset): this runs on every usage note */
-	for (int s = 0; s < EXTENT_STATE_COUNT; s++) {
-		out->bytes[s] = 0;
-		for (unsigned i = 0; i < dev->cfg.nregions; i++)
-			out->bytes[s] += extent_map_get_bytes(dev->maps[i], (enum extent_state)s);
+	/* regions outside, sums in locals: this runs on every usage note */
+	for (unsigned i = 0; i < dev->cfg.nregions; i++) {
+		const struct extent_map *map = dev->maps[i];
+
+		for (int s = 0; s < EXTENT_STATE_COUNT; s++)
+			bytes[s] += extent_map_get_bytes(map, (enum extent_state)s);
 	}
+	*out = (struct dcd_stats){
+		.extents = dcd_extent_count(dev),
+		.tags = dev->tags.count,
+		.pending_groups = dev->groups.count,
+		.dead_groups = dev->dead_groups,
+		.dropped_groups = dev->dropped_groups,
+		.dropped_bytes = dropped_bytes(dev),
+		.sanitize_jobs = dev->sanitize_jobs,
+		.records_posted = dev->records_posted,
+		.records_dropped = dev->records_dropped,
+		.retries = dev->retries,
+	};
+	memcpy(out->bytes, bytes, sizeof(bytes));
 }
 
 static bool in_host_list(const struct extent_entry *e, unsigned host)
