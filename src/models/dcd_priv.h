@@ -96,7 +96,10 @@ struct dcd_clip {
 	uint64_t start, len;
 	uint32_t region;
 	uint32_t span;			/* index in the span list */
-	uint64_t entry_start, entry_len;
+	uint64_t entry_start;
+	int64_t pieces;			/* its share of the change in the entry
+					 * count when the clips are cut out of
+					 * their entries (see clip_push) */
 	struct extent_attr attr;	/* of the entry before the change */
 };
 
@@ -134,6 +137,10 @@ struct dcd {
 	/* scratch, reused by every command */
 	DCD_VEC(struct dcd_span) spans;
 	DCD_VEC(struct dcd_clip) clips;
+	int64_t clips_pieces;		/* the sum of their pieces */
+	bool clips_hit_list;		/* an entry of a host's list is cut */
+	bool clips_split_list;		/* ... and keeps a part, or is cut
+					 * in several clips */
 	GArray *alloc;			/* struct extent_range */
 };
 
