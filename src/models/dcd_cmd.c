@@ -202,8 +202,8 @@ static void group_free_pending(struct dcd *dev, struct dcd_group *g)
 	struct extent_attr free_attr;
 
 	extent_attr_init(&free_attr, EXTENT_FREE);
-	for (guint i = 0; i < g->offered->len && g->pending; i++) {
-		const struct dcd_span *span = &g_array_index(g->offered, struct dcd_span, i);
+	for (uint32_t i = 0; i < g->offered.len && g->pending; i++) {
+		const struct dcd_span *span = &g->offered.v[i];
 		uint64_t pos = span->start, end = span->start + span->len;
 		struct extent_entry e;
 
@@ -777,7 +777,8 @@ static enum proto_rc fm_add(struct dcd *dev, struct dcd_host *host, enum proto_c
 
 	g = dcd_group_new(dev, host);
 	g->request = cmd->sim.request;
-	g_array_append_vals(g->offered, dev->spans.v, n);
+	for (guint i = 0; i < n; i++)
+		dcd_vec_push(&g->offered) = dev->spans.v[i];
 	g->pending = n;
 	for (guint i = 0; i < n; i++) {
 		const struct dcd_span *s = &dev->spans.v[i];

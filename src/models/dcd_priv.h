@@ -35,6 +35,14 @@ struct dcd_ring {
 	uint32_t cap, head, count;
 };
 
+/* A DPA range inside one region, with the index of the list entry it came
+ * from (for the tag of a prescriptive extent). */
+struct dcd_span {
+	uint64_t start, len;
+	uint32_t region;
+	uint32_t index;
+};
+
 /* An offer: the extents of one Initiate DC Add to one host, one More
  * chain.  Its pending map entries carry its id as their group.  Retired
  * offers are kept for reuse with their array. */
@@ -47,7 +55,7 @@ struct dcd_group {
 	bool dropped;		/* records of its chain were dropped (log full) */
 	uint64_t pending;	/* its map entries still pending (answers and
 				 * forced releases can cut them) */
-	GArray *offered;	/* struct dcd_span, as offered */
+	DCD_VEC(struct dcd_span) offered;	/* as offered */
 };
 
 /* A non-forced Initiate DC Release: its releasing map entries carry its
@@ -80,14 +88,6 @@ struct dcd_host {
 	bool busy;
 	struct proto_mbox_cmd cmd;
 	DCD_VEC(struct proto_range) staging;
-};
-
-/* A DPA range inside one region, with the index of the list entry it came
- * from (for the tag of a prescriptive extent). */
-struct dcd_span {
-	uint64_t start, len;
-	uint32_t region;
-	uint32_t index;
 };
 
 /* The part of one map entry that one span covers, with the entry's
