@@ -27,9 +27,10 @@ static int region_of(const struct dcd *dev, uint64_t start, uint64_t len)
 }
 
 /* Adds list entry INDEX: inside a region (REGION, or any when negative),
- * else Invalid Physical Address; block aligned, else Invalid Extent List. */
-static enum proto_rc spans_add(struct dcd *dev, uint64_t start, uint64_t len, uint32_t index,
-			       int region)
+ * else Invalid Physical Address; block aligned, else Invalid Extent List.
+ * Inline: it runs for every entry of every list. */
+static inline enum proto_rc spans_add(struct dcd *dev, uint64_t start, uint64_t len,
+				      uint32_t index, int region)
 {
 	int r = len ? region_of(dev, start, len) : -1;
 
