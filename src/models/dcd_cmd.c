@@ -81,9 +81,10 @@ static void clips_reset(struct dcd *dev)
  * uncovered stay.  The clip's pieces count the gap below it (from the
  * entry's start or the previous clip) and the one above it to the entry's
  * end, less one for the entry when it is the entry's first clip; a next
- * clip in the same entry takes the gap above over. */
-static void clip_push(struct dcd *dev, uint32_t region, uint32_t span, uint64_t start,
-		      uint64_t len, const struct extent_entry *e)
+ * clip in the same entry takes the gap above over.  Inline: it runs for
+ * every clip. */
+static inline void clip_push(struct dcd *dev, uint32_t region, uint32_t span, uint64_t start,
+			     uint64_t len, const struct extent_entry *e)
 {
 	struct dcd_clip *c = &dcd_vec_push(&dev->clips);
 	struct dcd_clip *prev = dev->clips.len > 1 ? c - 1 : NULL;
