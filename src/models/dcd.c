@@ -193,17 +193,16 @@ static struct dcd_release *release_at(const struct dcd *dev, uint32_t i)
 struct dcd_group *dcd_group_new(struct dcd *dev, struct dcd_host *host)
 {
 	struct dcd_group *g;
-	GArray *offered;
 
 	if (dev->spare_groups.len) {
 		g = dev->spare_groups.v[--dev->spare_groups.len];
-		offered = g->offered;
-		g_array_set_size(offered, 0);
+		/* keep the array for reuse */
+		*g = (struct dcd_group){ .offered.v = g->offered.v, .offered.cap = g->offered.cap };
 	} else {
-		g = g_new(struct dcd_group, 1);
-		offered = g_array_new(FALSE, FALSE, sizeof(struct dcd_span));
+		g = g_new0(struct dcd_group, 1);
 	}
-	*g = (struct dcd_group){ .id = dev->next_id++, .host = host->id, .offered = offered };
+	g->id = dev->next_id++;
+	g->host = host->id;
 	g->link.data = g;
 	sim_table_add(&dev->groups, g->id, 0, (uintptr_t)g);
 	g_queue_push_tail_link(&host->groups, &g->link);
@@ -236,7 +235,7 @@ void dcd_release_retire(struct dcd *dev, struct dcd_release *r)
 
 static void group_free(struct dcd_group *g)
 {
-	g_array_unref(g->offered);
+	g_free(g->offered.v);
 	g_free(g);
 }
 
@@ -547,8 +546,8 @@ static uint64_t dropped_bytes(const struct dcd *dev)
 		if (!g || !g->dropped)
 			continue;
 		w = (struct pending_walk){ .group = g->id };
-		for (guint i = 0; i < g->offered->len; i++) {
-			const struct dcd_span *s = &g_array_index(g->offered, struct dcd_span, i);
+		for (uint32_t i = 0; i < g->offered.len; i++) {
+			const struct dcd_span *s = &g->offered.v[i];
 
 			dcd_region_walk(dev->maps[s->region], s->start, s->len, pending_visit, &w);
 		}
@@ -559,23 +558,29 @@ static uint64_t dropped_bytes(const struct dcd *dev)
 
 void dcd_get_stats(const struct dcd *dev, struct dcd_stats *out)
 {
+	uint64_t bytes[EXTENT_STATE_COUNT] = { 0 };
+
 	g_return_if_fail(dev != NULL && out != NULL);
-	out->extents = dcd_extent_count(dev);
-	out->tags = dev->tags.count;
-	out->pending_groups = dev->groups.count;
-	out->dead_groups = dev->dead_groups;
-	out->dropped_groups = dev->dropped_groups;
-	out->dropped_bytes = dropped_bytes(dev);
-	out->sanitize_jobs = dev->sanitize_jobs;
-	out->records_posted = dev->records_posted;
-	out->records_dropped = dev->records_dropped;
-	out->retries = dev->retries;
-	/* every field is set (no memset): this runs on every usage note */
-	for (int s = 0; s < EXTENT_STATE_COUNT; s++) {
-		out->bytes[s] = 0;
-		for (unsigned i = 0; i < dev->cfg.nregions; i++)
-			out->bytes[s] += extent_map_get_bytes(dev->maps[i], (enum extent_state)s);
+	/* regions outside, sums in locals: this runs on every usage note */
+	for (unsigned i = 0; i < dev->cfg.nregions; i++) {
+		const struct extent_map *map = dev->maps[i];
+
+		for (int s = 0; s < EXTENT_STATE_COUNT; s++)
+			bytes[s] += extent_map_get_bytes(map, (enum extent_state)s);
 	}
+	*out = (struct dcd_stats){
+		.extents = dcd_extent_count(dev),
+		.tags = dev->tags.count,
+		.pending_groups = dev->groups.count,
+		.dead_groups = dev->dead_groups,
+		.dropped_groups = dev->dropped_groups,
+		.dropped_bytes = dropped_bytes(dev),
+		.sanitize_jobs = dev->sanitize_jobs,
+		.records_posted = dev->records_posted,
+		.records_dropped = dev->records_dropped,
+		.retries = dev->retries,
+	};
+	memcpy(out->bytes, bytes, sizeof(bytes));
 }
 
 static bool in_host_list(const struct extent_entry *e, unsigned host)

@@ -27,9 +27,10 @@ static int region_of(const struct dcd *dev, uint64_t start, uint64_t len)
 }
 
 /* Adds list entry INDEX: inside a region (REGION, or any when negative),
- * else Invalid Physical Address; block aligned, else Invalid Extent List. */
-static enum proto_rc spans_add(struct dcd *dev, uint64_t start, uint64_t len, uint32_t index,
-			       int region)
+ * else Invalid Physical Address; block aligned, else Invalid Extent List.
+ * Inline: it runs for every entry of every list. */
+static inline enum proto_rc spans_add(struct dcd *dev, uint64_t start, uint64_t len,
+				      uint32_t index, int region)
 {
 	int r = len ? region_of(dev, start, len) : -1;
 
@@ -62,11 +63,60 @@ static enum proto_rc spans_finish(struct dcd *dev)
 	return PROTO_RC_SUCCESS;
 }
 
+static bool visible(const struct extent_attr *attr)
+{
+	return attr->state == EXTENT_ACCEPTED || attr->state == EXTENT_RELEASING;
+}
+
+static void clips_reset(struct dcd *dev)
+{
+	dev->clips.len = 0;
+	dev->clips_pieces = 0;
+	dev->clips_hit_list = dev->clips_split_list = false;
+}
+
+/* Appends the clip [START, START + LEN) of entry E, above every clip so
+ * far, and follows what cutting the clips out does, so that no second
+ * walk is needed: an entry cut by clips goes, the pieces they leave
+ * uncovered stay.  The clip's pieces count the gap below it (from the
+ * entry's start or the previous clip) and the one above it to the entry's
+ * end, less one for the entry when it is the entry's first clip; a next
+ * clip in the same entry takes the gap above over.  Inline: it runs for
+ * every clip. */
+static inline void clip_push(struct dcd *dev, uint32_t region, uint32_t span, uint64_t start,
+			     uint64_t len, const struct extent_entry *e)
+{
+	struct dcd_clip *c = &dcd_vec_push(&dev->clips);
+	struct dcd_clip *prev = dev->clips.len > 1 ? c - 1 : NULL;
+	uint64_t end = start + len, e_end = e->start + e->len;
+	bool same = prev && prev->entry_start == e->start;
+
+	c->start = start;
+	c->len = len;
+	c->region = region;
+	c->span = span;
+	c->entry_start = e->start;
+	c->attr = e->attr;
+	if (same) {
+		prev->pieces--;
+		dev->clips_pieces--;
+		c->pieces = (start > prev->start + prev->len) + (end < e_end);
+	} else {
+		c->pieces = (start > e->start) + (end < e_end) - 1;
+	}
+	dev->clips_pieces += c->pieces;
+	if (visible(&e->attr)) {
+		dev->clips_hit_list = true;
+		if (same || start > e->start || end < e_end)
+			dev->clips_split_list = true;
+	}
+}
+
 /* Cuts every span along the map entries it overlaps, in address order
  * (a span lies inside its region: every lookup finds an entry). */
 static void clips_load(struct dcd *dev)
 {
-	dev->clips.len = 0;
+	clips_reset(dev);
 	for (uint32_t i = 0; i < dev->spans.len; i++) {
 		const struct dcd_span *span = &dev->spans.v[i];
 		uint64_t pos = span->start, end = span->start + span->len;
@@ -75,15 +125,7 @@ static void clips_load(struct dcd *dev)
 		while (pos < end && extent_map_lookup(dev->maps[span->region], pos, &e)) {
 			uint64_t e_end = e.start + e.len;
 
-			dcd_vec_push(&dev->clips) = (struct dcd_clip){
-				.start = pos,
-				.len = MIN(e_end, end) - pos,
-				.region = span->region,
-				.span = i,
-				.entry_start = e.start,
-				.entry_len = e.len,
-				.attr = e.attr,
-			};
+			clip_push(dev, span->region, i, pos, MIN(e_end, end) - pos, &e);
 			pos = e_end;
 		}
 	}
@@ -94,51 +136,14 @@ static struct dcd_clip *clip_at(const struct dcd *dev, guint i)
 	return &dev->clips.v[i];
 }
 
-static bool visible(const struct extent_attr *attr)
-{
-	return attr->state == EXTENT_ACCEPTED || attr->state == EXTENT_RELEASING;
-}
-
-/* The clips from index I on that cut one entry: returns the index after
- * them, sets *COUNT to their number and *GAPS to the pieces of the entry
- * they leave uncovered. */
-static guint entry_clips(const struct dcd *dev, guint i, int64_t *count, int64_t *gaps)
-{
-	const struct dcd_clip *first = clip_at(dev, i);
-	uint64_t cursor = first->entry_start;
-
-	*count = *gaps = 0;
-	for (; i < dev->clips.len && clip_at(dev, i)->region == first->region &&
-	       clip_at(dev, i)->entry_start == first->entry_start; i++) {
-		const struct dcd_clip *c = clip_at(dev, i);
-
-		*gaps += c->start > cursor;
-		cursor = c->start + c->len;
-		(*count)++;
-	}
-	*gaps += cursor < first->entry_start + first->entry_len;
-	return i;
-}
-
 /* How the extent count changes when every clip is cut out of its entry:
  * the uncovered parts of the entry stay extents, and the clips too when
  * KEEP.  *CHANGED tells whether an entry of a host's extent list is cut or
  * removed (the list then changes). */
 static int64_t clips_delta(const struct dcd *dev, bool keep, bool *changed)
 {
-	int64_t delta = 0;
-
-	*changed = false;
-	for (guint i = 0; i < dev->clips.len;) {
-		const struct dcd_clip *first = clip_at(dev, i);
-		int64_t k, gaps;
-
-		i = entry_clips(dev, i, &k, &gaps);
-		delta += gaps + (keep ? k : 0) - 1;
-		if (visible(&first->attr) && (!keep || gaps || k > 1))
-			*changed = true;
-	}
-	return delta;
+	*changed = keep ? dev->clips_split_list : dev->clips_hit_list;
+	return dev->clips_pieces + (keep ? (int64_t)dev->clips.len : 0);
 }
 
 static bool extents_fit(const struct dcd *dev, int64_t delta)
@@ -199,8 +204,8 @@ static void group_free_pending(struct dcd *dev, struct dcd_group *g)
 	struct extent_attr free_attr;
 
 	extent_attr_init(&free_attr, EXTENT_FREE);
-	for (guint i = 0; i < g->offered->len && g->pending; i++) {
-		const struct dcd_span *span = &g_array_index(g->offered, struct dcd_span, i);
+	for (uint32_t i = 0; i < g->offered.len && g->pending; i++) {
+		const struct dcd_span *span = &g->offered.v[i];
 		uint64_t pos = span->start, end = span->start + span->len;
 		struct extent_entry e;
 
@@ -220,14 +225,12 @@ static void group_free_pending(struct dcd *dev, struct dcd_group *g)
  * pending counts: an entry cut by clips leaves its uncovered pieces. */
 static void clips_unpend(struct dcd *dev)
 {
-	for (guint i = 0; i < dev->clips.len;) {
-		const struct extent_attr *at = &clip_at(dev, i)->attr;
+	for (guint i = 0; i < dev->clips.len; i++) {
+		const struct dcd_clip *c = clip_at(dev, i);
 		struct dcd_group *g;
-		int64_t k, gaps;
 
-		i = entry_clips(dev, i, &k, &gaps);
-		if (at->state == EXTENT_PENDING && (g = dcd_group_find(dev, at->group)))
-			g->pending = g->pending + (uint64_t)gaps - 1;
+		if (c->attr.state == EXTENT_PENDING && (g = dcd_group_find(dev, c->attr.group)))
+			g->pending += (uint64_t)c->pieces;
 	}
 }
 
@@ -354,8 +357,7 @@ static int page_visit(const struct extent_entry *e, void *data)
 	if (!visible(&e->attr) || e->attr.host != w->host)
 		return 0;
 	if (++w->total > w->skip && w->dev->clips.len < w->max)
-		dcd_vec_push(&w->dev->clips) =
-			(struct dcd_clip){ .start = e->start, .len = e->len, .attr = e->attr };
+		clip_push(w->dev, 0, 0, e->start, e->len, e);
 	return 0;
 }
 
@@ -371,7 +373,7 @@ static uint64_t get_extent_list(struct dcd_host *host, struct proto_mbox_done *d
 	};
 	uint64_t delay;
 
-	dev->clips.len = 0;
+	clips_reset(dev);
 	for (unsigned i = 0; i < dev->cfg.nregions; i++)
 		dcd_region_walk(dev->maps[i], 0, UINT64_MAX, page_visit, &w);
 	if (host->cmd.start > w.total) {
@@ -777,7 +779,8 @@ static enum proto_rc fm_add(struct dcd *dev, struct dcd_host *host, enum proto_c
 
 	g = dcd_group_new(dev, host);
 	g->request = cmd->sim.request;
-	g_array_append_vals(g->offered, dev->spans.v, n);
+	for (guint i = 0; i < n; i++)
+		dcd_vec_push(&g->offered) = dev->spans.v[i];
 	g->pending = n;
 	for (guint i = 0; i < n; i++) {
 		const struct dcd_span *s = &dev->spans.v[i];
@@ -815,14 +818,6 @@ struct tag_walk {
 static int tag_visit(const struct extent_entry *e, void *data)
 {
 	struct tag_walk *w = data;
-	struct dcd_clip clip = {
-		.start = e->start,
-		.len = e->len,
-		.region = w->region,
-		.entry_start = e->start,
-		.entry_len = e->len,
-		.attr = e->attr,
-	};
 
 	if (e->attr.host != (int)w->host || !proto_tag_equal(e->attr.tag, w->tag))
 		return 0;
@@ -831,7 +826,7 @@ static int tag_visit(const struct extent_entry *e, void *data)
 		return 0;
 	}
 	if (e->attr.state == EXTENT_PENDING || visible(&e->attr))
-		dcd_vec_push(&w->dev->clips) = clip;
+		clip_push(w->dev, w->region, 0, e->start, e->len, e);
 	return 0;
 }
 
@@ -851,7 +846,7 @@ static enum proto_rc release_tag_clips(struct dcd *dev, bool forced)
 		return PROTO_RC_UNSUPPORTED;
 	if (proto_tag_is_zero(cmd->tag))
 		return PROTO_RC_INVALID_INPUT;
-	dev->clips.len = 0;
+	clips_reset(dev);
 	dcd_region_walk(dev->maps[cmd->region], 0, UINT64_MAX, tag_visit, &w);
 	/* pending DPA cannot be released unless forced */
 	if (w.pending_hit || dev->clips.len == 0)

@@ -47,7 +47,9 @@ struct proto_record *dcd_ring_at(const struct dcd_ring *ring, uint32_t i)
 	return &ring->slots[at >= ring->cap ? at - ring->cap : at];
 }
 
-static void ring_push(struct dcd_ring *ring, const struct proto_record *rec)
+/* The slot of a new record at the tail of RING, which grows when full:
+ * records are made in place, never copied in. */
+static struct proto_record *ring_push(struct dcd_ring *ring)
 {
 	if (ring->count == ring->cap) {
 		struct proto_record *slots = g_new(struct proto_record, 2 * (size_t)ring->cap);
@@ -59,13 +61,11 @@ static void ring_push(struct dcd_ring *ring, const struct proto_record *rec)
 		ring->cap *= 2;
 		ring->head = 0;
 	}
-	*dcd_ring_at(ring, ring->count++) = *rec;
+	return dcd_ring_at(ring, ring->count++);
 }
 
-static void ring_pop(struct dcd_ring *ring, struct proto_record *out)
+static void ring_pop(struct dcd_ring *ring)
 {
-	if (out)
-		*out = ring->slots[ring->head];
 	ring->head = ring->head + 1 == ring->cap ? 0 : ring->head + 1;
 	ring->count--;
 }
@@ -97,30 +97,33 @@ static void on_post(struct sim *k, void *target, const void *payload)
 {
 	struct dcd_host *host = target;
 	struct dcd *dev = host->dev;
-	struct proto_record rec;
+	const struct proto_record *rec = dcd_ring_at(&host->posting, 0);
+	struct proto_record *slot;
 	bool was_empty = host->log.count == 0;
 
 	(void)payload;
-	ring_pop(&host->posting, &rec);
 	if (host->log.count >= dev->cfg.log_capacity) {
 		host->overflow++;
 		host->overflow_since_empty++;
 		dev->records_dropped++;
 		/* the host may never see the offer whole: its capacity is
 		 * stranded by the dropped chain until the offer is retired */
-		if (rec.type == PROTO_EVENT_ADD_CAPACITY) {
-			struct dcd_group *g = dcd_pending_group(dev, host->id, rec.extent.start);
+		if (rec->type == PROTO_EVENT_ADD_CAPACITY) {
+			struct dcd_group *g = dcd_pending_group(dev, host->id, rec->extent.start);
 
 			if (g && !g->dropped) {
 				g->dropped = true;
 				dev->dropped_groups++;
 			}
 		}
+		ring_pop(&host->posting);
 		dcd_note(dev, DCD_NOTE_LOG_OVERFLOW, host->id);
 		return;
 	}
-	rec.handle = host->next_handle++;
-	ring_push(&host->log, &rec);
+	slot = ring_push(&host->log);
+	*slot = *rec;
+	ring_pop(&host->posting);
+	slot->handle = host->next_handle++;
 	dev->records_posted++;
 	if (was_empty) {
 		struct proto_interrupt irq = { .status = PROTO_EVENT_STATUS_DC };
@@ -134,12 +137,11 @@ void dcd_log_post(struct dcd_host *host, enum proto_event type, bool more, uint8
 		  const struct proto_extent *extent, uint64_t request)
 {
 	struct dcd *dev = host->dev;
-	struct proto_record rec;
+	struct proto_record *rec = ring_push(&host->posting);
 	uint64_t at;
 
-	record_fill(dev, &rec, type, host->id, more, extent, request);
-	rec.region = region;
-	ring_push(&host->posting, &rec);
+	record_fill(dev, rec, type, host->id, more, extent, request);
+	rec->region = region;
 	at = MAX(sim_now(dev->k), host->post_free_at) + dev->cfg.latency.event_record_post;
 	host->post_free_at = at;
 	sim_schedule_at(dev->k, at, on_post, host, NULL, 0);
@@ -225,7 +227,7 @@ enum proto_rc dcd_log_clear(struct dcd_host *host, uint16_t handle, uint32_t cou
 	if (count == 0 || count > host->log.count || dcd_ring_at(&host->log, 0)->handle != handle)
 		return PROTO_RC_INVALID_INPUT;
 	while (count--)
-		ring_pop(&host->log, NULL);
+		ring_pop(&host->log);
 	if (host->log.count == 0)
 		host->overflow_since_empty = 0;
 	return PROTO_RC_SUCCESS;

@@ -35,6 +35,14 @@ struct dcd_ring {
 	uint32_t cap, head, count;
 };
 
+/* A DPA range inside one region, with the index of the list entry it came
+ * from (for the tag of a prescriptive extent). */
+struct dcd_span {
+	uint64_t start, len;
+	uint32_t region;
+	uint32_t index;
+};
+
 /* An offer: the extents of one Initiate DC Add to one host, one More
  * chain.  Its pending map entries carry its id as their group.  Retired
  * offers are kept for reuse with their array. */
@@ -47,7 +55,7 @@ struct dcd_group {
 	bool dropped;		/* records of its chain were dropped (log full) */
 	uint64_t pending;	/* its map entries still pending (answers and
 				 * forced releases can cut them) */
-	GArray *offered;	/* struct dcd_span, as offered */
+	DCD_VEC(struct dcd_span) offered;	/* as offered */
 };
 
 /* A non-forced Initiate DC Release: its releasing map entries carry its
@@ -82,21 +90,16 @@ struct dcd_host {
 	DCD_VEC(struct proto_range) staging;
 };
 
-/* A DPA range inside one region, with the index of the list entry it came
- * from (for the tag of a prescriptive extent). */
-struct dcd_span {
-	uint64_t start, len;
-	uint32_t region;
-	uint32_t index;
-};
-
 /* The part of one map entry that one span covers, with the entry's
  * attributes: what a command changes, piece by piece. */
 struct dcd_clip {
 	uint64_t start, len;
 	uint32_t region;
 	uint32_t span;			/* index in the span list */
-	uint64_t entry_start, entry_len;
+	uint64_t entry_start;
+	int64_t pieces;			/* its share of the change in the entry
+					 * count when the clips are cut out of
+					 * their entries (see clip_push) */
 	struct extent_attr attr;	/* of the entry before the change */
 };
 
@@ -134,6 +137,10 @@ struct dcd {
 	/* scratch, reused by every command */
 	DCD_VEC(struct dcd_span) spans;
 	DCD_VEC(struct dcd_clip) clips;
+	int64_t clips_pieces;		/* the sum of their pieces */
+	bool clips_hit_list;		/* an entry of a host's list is cut */
+	bool clips_split_list;		/* ... and keeps a part, or is cut
+					 * in several clips */
 	GArray *alloc;			/* struct extent_range */
 };
 
