@@ -20,7 +20,9 @@ struct fm_device {
 	struct proto_fm_api_port port;
 	struct extent_map *shadow[DCD_REGIONS_MAX];
 	GPtrArray *sets;	/* struct fm_set *: the interleave sets it is in */
-	GQueue queue;		/* struct fm_cmd *: the head is in flight when busy */
+	/* The commands to send, linked through struct fm_cmd.next: the head
+	 * is in flight when busy.  A command is in one queue at most. */
+	struct fm_cmd *queue_head, *queue_tail;
 	/* The open parts of release requests on this device, in request
 	 * order: what its 05h records are counted against (links of
 	 * struct fm_part.waiting, whose data is the request). */
@@ -78,11 +80,12 @@ struct fm_request {
 	bool sanitize;		/* region requests */
 	uint64_t add_id;	/* releases by add: the grant being released */
 	struct fm_report report;
-	unsigned nparts;
-	struct fm_part parts[FM_WAYS_MAX];
 	unsigned live_cmds;	/* queued, in flight or waiting to retry */
-	GPtrArray *cmds;	/* struct fm_cmd *, every one made, owned */
 	uint64_t timer;
+	unsigned nparts;
+	/* From here on kept by request_alloc for the next request. */
+	GPtrArray *cmds;	/* struct fm_cmd *, every one made, owned */
+	struct fm_part parts[FM_WAYS_MAX];
 };
 
 struct fm_cmd {
@@ -91,6 +94,7 @@ struct fm_cmd {
 	struct proto_fm_cmd cmd;
 	GArray *extents;	/* struct proto_extent */
 	uint32_t retries;
+	struct fm_cmd *next;	/* in its device's queue */
 };
 
 struct fm {
@@ -219,7 +223,6 @@ static void device_free(gpointer data)
 	for (unsigned i = 0; i < dev->cfg.nregions; i++)
 		extent_map_free(dev->shadow[i]);
 	g_ptr_array_unref(dev->sets);
-	g_queue_clear(&dev->queue);	/* the commands belong to their requests */
 	g_free(dev);
 }
 
@@ -284,7 +287,6 @@ bool fm_add_device(struct fm *fm, unsigned device, const struct dcd_config *cfg,
 	dev->cfg = *cfg;
 	dev->port = *port;
 	dev->sets = g_ptr_array_new();
-	g_queue_init(&dev->queue);
 	g_queue_init(&dev->releasing);
 	for (unsigned i = 0; i < cfg->nregions; i++)
 		dev->shadow[i] = extent_map_new(cfg->regions[i].base, cfg->regions[i].len,
@@ -626,12 +628,12 @@ static void request_maybe_free(struct fm_request *req)
 }
 
 /* A zeroed request, a spare if there is one: its command list and part
- * range arrays are kept, empty. */
+ * range arrays are kept, empty.  Only the parts a request had (nparts)
+ * were touched: the others are still zero but for their arrays. */
 static struct fm_request *request_alloc(struct fm *fm)
 {
 	struct fm_request *req;
-	GArray *ranges[FM_WAYS_MAX];
-	GPtrArray *cmds;
+	unsigned used;
 
 	if (!fm->spare_requests->len) {
 		req = g_new0(struct fm_request, 1);
@@ -639,15 +641,14 @@ static struct fm_request *request_alloc(struct fm *fm)
 		return req;
 	}
 	req = g_ptr_array_steal_index_fast(fm->spare_requests, fm->spare_requests->len - 1);
-	cmds = req->cmds;
-	for (unsigned p = 0; p < FM_WAYS_MAX; p++)
-		ranges[p] = req->parts[p].ranges;
-	memset(req, 0, sizeof(*req));
-	req->cmds = cmds;
-	for (unsigned p = 0; p < FM_WAYS_MAX; p++) {
-		req->parts[p].ranges = ranges[p];
-		if (ranges[p] && ranges[p]->len)
-			g_array_set_size(ranges[p], 0);
+	used = req->nparts;
+	memset(req, 0, offsetof(struct fm_request, cmds));
+	for (unsigned p = 0; p < used; p++) {
+		GArray *ranges = req->parts[p].ranges;
+
+		req->parts[p] = (struct fm_part){ .ranges = ranges };
+		if (ranges && ranges->len)
+			g_array_set_size(ranges, 0);
 	}
 	return req;
 }
@@ -764,6 +765,29 @@ static void cmd_add_extent(struct fm_cmd *cmd, uint64_t start, uint64_t len,
 	g_array_append_val(cmd->extents, ext);
 }
 
+static void device_push(struct fm_device *dev, struct fm_cmd *cmd)
+{
+	cmd->next = NULL;
+	if (dev->queue_tail)
+		dev->queue_tail->next = cmd;
+	else
+		dev->queue_head = cmd;
+	dev->queue_tail = cmd;
+}
+
+/* The head of DEV's queue, taken out; NULL when empty. */
+static struct fm_cmd *device_pop(struct fm_device *dev)
+{
+	struct fm_cmd *cmd = dev->queue_head;
+
+	if (cmd) {
+		dev->queue_head = cmd->next;
+		if (!dev->queue_head)
+			dev->queue_tail = NULL;
+	}
+	return cmd;
+}
+
 /* Drops queued commands of finished requests, then sends the head. */
 static void device_pump(struct fm_device *dev)
 {
@@ -772,8 +796,8 @@ static void device_pump(struct fm_device *dev)
 
 	if (dev->busy)
 		return;
-	while ((cmd = g_queue_peek_head(&dev->queue)) && cmd->req->finished) {
-		g_queue_pop_head(&dev->queue);
+	while ((cmd = dev->queue_head) && cmd->req->finished) {
+		device_pop(dev);
 		cmd->req->live_cmds--;
 		request_maybe_free(cmd->req);
 	}
@@ -792,7 +816,7 @@ static void cmd_queue(struct fm_cmd *cmd)
 {
 	struct fm_device *dev = cmd->req->parts[cmd->part].dev;
 
-	g_queue_push_tail(&dev->queue, cmd);
+	device_push(dev, cmd);
 	device_pump(dev);
 }
 
@@ -1576,7 +1600,7 @@ static void on_done(struct sim *k, void *target, const void *payload)
 	struct fm_device *dev = target;
 	struct fm *fm = dev->fm;
 	const struct proto_fm_done *done = payload;
-	struct fm_cmd *cmd = g_queue_pop_head(&dev->queue);
+	struct fm_cmd *cmd = device_pop(dev);
 	struct fm_request *req;
 	enum proto_rc rc = (enum proto_rc)done->rc;
 	enum proto_cause cause = (enum proto_cause)done->sim_cause;
