@@ -754,15 +754,27 @@ static struct fm_cmd *cmd_new(struct fm_request *req, unsigned part, enum proto_
 	return cmd;
 }
 
-static void cmd_add_extent(struct fm_cmd *cmd, uint64_t start, uint64_t len,
-			   const uint8_t tag[PROTO_TAG_SIZE])
+/* Appends the N ranges of RANGES from FROM on to CMD's extents, with TAG
+ * (NULL: none); the array grows once. */
+static void cmd_add_extents(struct fm_cmd *cmd, const GArray *ranges, guint from, guint n,
+			    const uint8_t *tag)
 {
-	struct proto_extent ext = { .start = start, .len = len };
+	struct proto_extent *ext;
+	guint at;
 
 	if (!cmd->extents)
-		cmd->extents = g_array_sized_new(FALSE, FALSE, sizeof(struct proto_extent), 8);
-	memcpy(ext.tag, tag, PROTO_TAG_SIZE);
-	g_array_append_val(cmd->extents, ext);
+		cmd->extents = g_array_sized_new(FALSE, FALSE, sizeof(struct proto_extent),
+						 MAX(n, 8));
+	at = cmd->extents->len;
+	g_array_set_size(cmd->extents, at + n);
+	ext = &g_array_index(cmd->extents, struct proto_extent, at);
+	for (guint i = 0; i < n; i++) {
+		const struct extent_range *r = range_at(ranges, from + i);
+
+		ext[i] = (struct proto_extent){ .start = r->start, .len = r->len };
+		if (tag)
+			memcpy(ext[i].tag, tag, PROTO_TAG_SIZE);
+	}
 }
 
 static void device_push(struct fm_device *dev, struct fm_cmd *cmd)
@@ -1038,13 +1050,14 @@ static enum proto_cause add_choose(struct fm_request *req, struct fm_set *set, u
 		attr.group = req->id;
 		memcpy(attr.tag, req->tag, PROTO_TAG_SIZE);
 		part->prescribed = true;
+		g_array_set_size(part->ranges, fm->alloc->len);	/* a new request's are empty */
 		for (guint i = 0; i < fm->alloc->len; i++) {
-			struct extent_range r = *range_at(fm->alloc, i);
+			struct extent_range *r = &g_array_index(part->ranges, struct extent_range, i);
 
-			r.start = r.start - r0->base + base;
-			part->unanswered += r.len;
-			g_array_append_val(part->ranges, r);
-			shadow_set(part->dev, r.start, r.len, &attr, set);
+			*r = *range_at(fm->alloc, i);
+			r->start = r->start - r0->base + base;
+			part->unanswered += r->len;
+			shadow_set(part->dev, r->start, r->len, &attr, set);
 		}
 	}
 	return PROTO_CAUSE_NONE;
@@ -1120,11 +1133,8 @@ static void on_add(struct sim *k, void *target, const void *payload)
 		cmd->cmd.policy = prescribe ? PROTO_SELECT_PRESCRIPTIVE : r->policy;
 		cmd->cmd.length = part_size;
 		memcpy(cmd->cmd.tag, r->tag, PROTO_TAG_SIZE);
-		for (guint i = 0; prescribe && i < part->ranges->len; i++) {
-			const struct extent_range *x = range_at(part->ranges, i);
-
-			cmd_add_extent(cmd, x->start, x->len, r->tag);
-		}
+		if (prescribe)
+			cmd_add_extents(cmd, part->ranges, 0, part->ranges->len, r->tag);
 		cmd_submit(cmd);
 	}
 }
@@ -1304,23 +1314,21 @@ static void release_issue(struct fm_request *req, bool forced)
 		}
 		if (!forced && c->profile == DCD_PROFILE_SPEC)
 			chunk = MIN(chunk, c->log_capacity);
-		for (guint i = 0; i < part->ranges->len; i++) {
-			const struct extent_range *r = range_at(part->ranges, i);
-			int region = region_of(part->dev, r->start);
+		/* a command per run of up to CHUNK ranges in the command's region
+		 * (outside the regions: region 0) */
+		for (guint i = 0, n; i < part->ranges->len; i += n) {
+			int region = MAX(region_of(part->dev, range_at(part->ranges, i)->start), 0);
 
-			if (cmd && (cmd->extents->len == chunk || cmd->cmd.region != region)) {
-				cmd_submit(cmd);
-				cmd = NULL;
-			}
-			if (!cmd) {
-				cmd = cmd_new(req, p, PROTO_OP_INITIATE_DC_RELEASE);
-				cmd->cmd.policy = PROTO_REMOVAL_PRESCRIPTIVE | flags;
-				cmd->cmd.region = (uint8_t)MAX(region, 0);
-			}
-			cmd_add_extent(cmd, r->start, r->len, (const uint8_t[PROTO_TAG_SIZE]){ 0 });
-		}
-		if (cmd)
+			for (n = 1; i + n < part->ranges->len && n != chunk &&
+				    region_of(part->dev, range_at(part->ranges, i + n)->start) == region;
+			     n++)
+				;
+			cmd = cmd_new(req, p, PROTO_OP_INITIATE_DC_RELEASE);
+			cmd->cmd.policy = PROTO_REMOVAL_PRESCRIPTIVE | flags;
+			cmd->cmd.region = (uint8_t)region;
+			cmd_add_extents(cmd, part->ranges, i, n, NULL);
 			cmd_submit(cmd);
+		}
 	}
 }
 
