@@ -15,6 +15,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "sim/table.h"
+
 struct piece {
 	bool present;
 	bool half;		/* counted as a half-built interleave */
@@ -41,10 +43,12 @@ struct rext {
 	uint64_t offset, len;	/* of each piece in its decoder */
 	uint64_t hpa;
 	uint8_t tag[PROTO_TAG_SIZE];
-	GArray *lost;		/* struct extent_range: HPA offsets (from HPA)
-				 * already counted lost, sorted, disjoint;
-				 * NULL: none */
-	/* the region extents assembling at the same offset, oldest first */
+	/* HPA offsets (from HPA) already counted lost, sorted, disjoint;
+	 * the array outlives the region extent (see rext_new) */
+	struct extent_range *lost;
+	guint nlost, lost_cap;
+	/* the region extents assembling at the same offset, oldest first;
+	 * NEXT also links the spare region extents */
 	struct rext *same_offset_prev, *same_offset_next;
 	struct piece pieces[INTERLEAVE_MAX_WAYS];
 };
@@ -53,6 +57,7 @@ struct rext {
 struct hreq {
 	uint64_t id;
 	GPtrArray *rexts;	/* struct rext *, live */
+	struct hreq *next_spare;
 	unsigned chains_closed;
 	unsigned waiting;	/* region extents realizing or assembling */
 	bool decided;		/* a chain of it closed */
@@ -190,11 +195,18 @@ struct host {
 	struct host_tenant_port tenant;
 	host_observer_fn observer;
 	void *observer_data;
-	GHashTable *rexts;	/* id_key(id) -> struct rext, owned */
-	GHashTable *reqs;	/* id_key(id) -> struct hreq, owned */
-	/* N-way region extents waiting for pieces: id_key(offset) -> the
-	 * oldest of those at that offset (a piece joins the oldest that fits) */
-	GHashTable *assembling;
+	/* id_key(id) -> struct rext, owned.  A GHashTable for its iteration
+	 * order: expand_groups and destroy_region release in that order. */
+	GHashTable *rexts;
+	struct sim_table reqs;	/* id -> struct hreq, owned */
+	/* N-way region extents waiting for pieces: offset -> the oldest of
+	 * those at that offset (a piece joins the oldest that fits) */
+	struct sim_table assembling;
+	/* Freed requests and region extents, kept for reuse: most requests
+	 * come and go whole, and malloc, free and a new pointer array each
+	 * time cost more than the host's own work on them. */
+	struct hreq *spare_reqs;
+	struct rext *spare_rexts;
 	GPtrArray *unarmed;	/* struct rext *, assembling, no timer yet */
 	uint64_t next_rext;
 	GArray *incoming;	/* struct proto_record of the command in flight */
@@ -296,8 +308,8 @@ bool host_config_validate(const struct host_config *cfg, GError **error)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* The hash tables are keyed by 64-bit ids and offsets held in the key
- * pointer itself: no key to dereference, equality by pointer. */
+/* h->rexts is keyed by 64-bit ids held in the key pointer itself: no key
+ * to dereference, equality by pointer. */
 G_STATIC_ASSERT(sizeof(gpointer) >= sizeof(uint64_t));
 
 static gpointer id_key(uint64_t id)
@@ -305,9 +317,9 @@ static gpointer id_key(uint64_t id)
 	return (gpointer)(uintptr_t)id;
 }
 
-/* What g_int64_hash gives for the id: the tables keep the layout, hence
- * the iteration order (expand_groups, destroy_region), they had when
- * keyed by pointers to ids. */
+/* What g_int64_hash gives for the id: the table keeps the layout, hence
+ * the iteration order (expand_groups, destroy_region), it had when keyed
+ * by pointers to ids. */
 static guint id_hash(gconstpointer key)
 {
 	uint64_t v = (uintptr_t)key;
@@ -520,25 +532,44 @@ static void op_start(struct host *h)
 
 /* ---- requests ------------------------------------------------------------ */
 
+static struct hreq *req_find(const struct host *h, uint64_t id)
+{
+	return sim_table_get(&h->reqs, id);
+}
+
+/* The request in slot I of h->reqs, or NULL: for walks over them all. */
+static struct hreq *req_at(const struct host *h, uint32_t i)
+{
+	return (struct hreq *)(uintptr_t)h->reqs.slots[i].value;
+}
+
+static void req_free(struct hreq *r)
+{
+	if (!r)
+		return;
+	g_ptr_array_unref(r->rexts);
+	g_free(r);
+}
+
 static struct hreq *req_get(struct host *h, uint64_t id)
 {
-	struct hreq *r = g_hash_table_lookup(h->reqs, id_key(id));
+	struct hreq *r = req_find(h, id);
+	GPtrArray *rexts;
 
 	if (r)
 		return r;
-	r = g_new0(struct hreq, 1);
-	r->id = id;
-	r->rexts = g_ptr_array_new();
-	g_hash_table_insert(h->reqs, id_key(id), r);
+	r = h->spare_reqs;
+	if (r) {
+		/* a spare request kept its (empty) array */
+		h->spare_reqs = r->next_spare;
+		rexts = r->rexts;
+	} else {
+		r = g_new(struct hreq, 1);
+		rexts = g_ptr_array_new();
+	}
+	*r = (struct hreq){ .id = id, .rexts = rexts };
+	sim_table_put(&h->reqs, id, r);
 	return r;
-}
-
-static void req_free(gpointer data)
-{
-	struct hreq *r = data;
-
-	g_ptr_array_unref(r->rexts);
-	g_free(r);
 }
 
 /* Reports the request once nothing of it waits any more and every device
@@ -568,8 +599,11 @@ static void req_update(struct host *h, struct hreq *r)
 	if (h->tenant_connected)
 		sim_schedule(h->k, 0, h->tenant.capacity, h->tenant.target, &msg, sizeof(msg));
 forget:
-	if (r->settled && r->rexts->len == 0)
-		g_hash_table_remove(h->reqs, id_key(r->id));
+	if (r->settled && r->rexts->len == 0) {
+		sim_table_drop(&h->reqs, r->id);
+		r->next_spare = h->spare_reqs;
+		h->spare_reqs = r;
+	}
 }
 
 /* ---- region extents ----------------------------------------------------- */
@@ -589,8 +623,18 @@ static void rext_set_state(struct rext *x, enum host_extent_state s)
 static struct rext *rext_new(struct host *h, struct hreq *r, const uint8_t tag[PROTO_TAG_SIZE],
 			     uint64_t offset, uint64_t len, enum host_extent_state state)
 {
-	struct rext *x = g_new0(struct rext, 1);
+	struct rext *x = h->spare_rexts;
+	struct extent_range *lost = NULL;
+	guint lost_cap = 0;
 
+	if (x) {
+		h->spare_rexts = x->same_offset_next;
+		lost = x->lost;
+		lost_cap = x->lost_cap;
+	} else {
+		x = g_new(struct rext, 1);
+	}
+	*x = (struct rext){ .lost = lost, .lost_cap = lost_cap };
 	x->id = ++h->next_rext;
 	x->req = r;
 	memcpy(x->tag, tag, PROTO_TAG_SIZE);
@@ -633,11 +677,11 @@ static void piece_remove(struct host *h, struct rext *x, unsigned p)
 
 static void assembling_add(struct host *h, struct rext *x)
 {
-	struct rext *y = g_hash_table_lookup(h->assembling, id_key(x->offset));
+	struct rext *y = sim_table_get(&h->assembling, x->offset);
 
 	x->assembling = true;
 	if (!y) {
-		g_hash_table_insert(h->assembling, id_key(x->offset), x);
+		sim_table_put(&h->assembling, x->offset, x);
 		return;
 	}
 	while (y->same_offset_next)
@@ -656,9 +700,9 @@ static void assembling_remove(struct host *h, struct rext *x)
 	if (x->same_offset_prev)
 		x->same_offset_prev->same_offset_next = next;
 	else if (next)
-		g_hash_table_insert(h->assembling, id_key(x->offset), next);
+		*sim_table_find(&h->assembling, x->offset, 0) = (uintptr_t)next;
 	else
-		g_hash_table_remove(h->assembling, id_key(x->offset));
+		sim_table_drop(&h->assembling, x->offset);
 	x->same_offset_prev = x->same_offset_next = NULL;
 }
 
@@ -666,8 +710,7 @@ static void rext_destroy(gpointer data)
 {
 	struct rext *x = data;
 
-	if (x->lost)
-		g_array_unref(x->lost);
+	g_free(x->lost);
 	g_free(x);
 }
 
@@ -682,7 +725,9 @@ static void rext_free(struct host *h, struct rext *x)
 	if (x->assembling)
 		assembling_remove(h, x);
 	g_ptr_array_remove_fast(r->rexts, x);
-	g_hash_table_remove(h->rexts, id_key(x->id));
+	g_hash_table_steal(h->rexts, id_key(x->id));
+	x->same_offset_next = h->spare_rexts;
+	h->spare_rexts = x;
 	req_update(h, r);
 }
 
@@ -1035,10 +1080,8 @@ static uint64_t rext_lose(struct rext *x, uint64_t lo, uint64_t hi)
 	uint64_t end = MIN(hi, x->in_use), at = lo, n = 0;
 	guint first, last;
 
-	if (!x->lost)
-		x->lost = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
-	for (guint i = 0; i < x->lost->len && at < end; i++) {
-		const struct extent_range *r = &g_array_index(x->lost, struct extent_range, i);
+	for (guint i = 0; i < x->nlost && at < end; i++) {
+		const struct extent_range *r = &x->lost[i];
 
 		if (r->start >= end)
 			break;
@@ -1049,22 +1092,28 @@ static uint64_t rext_lose(struct rext *x, uint64_t lo, uint64_t hi)
 	if (at < end)
 		n += end - at;
 	/* merge [LO, HI) with the ranges it touches */
-	for (first = 0; first < x->lost->len; first++) {
-		const struct extent_range *r = &g_array_index(x->lost, struct extent_range, first);
+	for (first = 0; first < x->nlost; first++) {
+		const struct extent_range *r = &x->lost[first];
 
 		if (r->start + r->len >= lo)
 			break;
 	}
-	for (last = first; last < x->lost->len; last++) {
-		const struct extent_range *r = &g_array_index(x->lost, struct extent_range, last);
+	for (last = first; last < x->nlost; last++) {
+		const struct extent_range *r = &x->lost[last];
 
 		if (r->start > hi)
 			break;
 		lo = MIN(lo, r->start);
 		hi = MAX(hi, r->start + r->len);
 	}
-	g_array_remove_range(x->lost, first, last - first);
-	g_array_insert_val(x->lost, first, ((struct extent_range){ lo, hi - lo }));
+	/* [FIRST, LAST) becomes the one merged range */
+	if (first == last && x->nlost == x->lost_cap) {
+		x->lost_cap = MAX(4, 2 * x->lost_cap);
+		x->lost = g_renew(struct extent_range, x->lost, x->lost_cap);
+	}
+	memmove(x->lost + first + 1, x->lost + last, (x->nlost - last) * sizeof(*x->lost));
+	x->nlost = x->nlost + 1 - (last - first);
+	x->lost[first] = (struct extent_range){ lo, hi - lo };
 	return n;
 }
 
@@ -1253,7 +1302,7 @@ static void assemble_piece(struct host *h, unsigned p, const struct resp_item *i
 	uint64_t offset = it->ext.start - h->cfg.decoders[p].dpa_base;
 	struct hreq *r = req_get(h, it->request);
 	struct extent_range pieces[INTERLEAVE_MAX_WAYS], hpa;
-	struct rext *x = g_hash_table_lookup(h->assembling, id_key(offset));
+	struct rext *x = sim_table_get(&h->assembling, offset);
 
 	while (x && (x->len != it->ext.len || x->pieces[p].present ||
 		     !proto_tag_equal(x->tag, it->ext.tag)))
@@ -1296,7 +1345,7 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 		chain_settled(h, &h->links[op->position]);
 	for (guint i = 0; i < op->nranges; i++) {
 		const struct resp_item *it = &g_array_index(h->resp, struct resp_item, op->arg + i);
-		struct hreq *r = g_hash_table_lookup(h->reqs, id_key(it->request));
+		struct hreq *r = req_find(h, it->request);
 		struct rext *x = it->rext ? rext_get(h, it->rext) : NULL;
 
 		if (r)
@@ -1327,7 +1376,7 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 		return;
 	for (guint i = 0; i < h->resp_reqs->len; i++) {
 		uint64_t id = g_array_index(h->resp_reqs, uint64_t, i);
-		struct hreq *r = g_hash_table_lookup(h->reqs, id_key(id));
+		struct hreq *r = req_find(h, id);
 
 		if (r)
 			req_update(h, r);
@@ -1679,7 +1728,7 @@ static void on_use(struct sim *k, void *target, const void *payload)
 {
 	struct host *h = target;
 	const struct host_use_msg *m = payload;
-	struct hreq *r = g_hash_table_lookup(h->reqs, id_key(m->request));
+	struct hreq *r = req_find(h, m->request);
 	uint64_t left = m->bytes;
 
 	(void)k;
@@ -1763,8 +1812,8 @@ struct host *host_new(struct sim *k, unsigned id, const struct host_config *cfg,
 		l->block_size = cfg->decoders[p].block_size;
 	}
 	h->rexts = g_hash_table_new_full(id_hash, NULL, NULL, rext_destroy);
-	h->reqs = g_hash_table_new_full(id_hash, NULL, NULL, req_free);
-	h->assembling = g_hash_table_new(id_hash, NULL);
+	sim_table_init(&h->reqs);
+	sim_table_init(&h->assembling);
 	h->unarmed = g_ptr_array_new();
 	h->jobs = g_array_new(FALSE, FALSE, sizeof(struct job));
 	h->incoming = g_array_new(FALSE, FALSE, sizeof(struct proto_record));
@@ -1788,10 +1837,24 @@ void host_free(struct host *h)
 		g_array_unref(h->links[p].chain_reqs);
 		g_array_unref(h->links[p].broken);
 	}
-	g_hash_table_destroy(h->assembling);
+	sim_table_clear(&h->assembling);
 	g_ptr_array_unref(h->unarmed);
 	g_hash_table_destroy(h->rexts);
-	g_hash_table_destroy(h->reqs);
+	while (h->spare_rexts) {
+		struct rext *x = h->spare_rexts;
+
+		h->spare_rexts = x->same_offset_next;
+		rext_destroy(x);
+	}
+	for (uint32_t i = 0; h->reqs.slots && i <= h->reqs.mask; i++)
+		req_free(req_at(h, i));
+	sim_table_clear(&h->reqs);
+	while (h->spare_reqs) {
+		struct hreq *r = h->spare_reqs;
+
+		h->spare_reqs = r->next_spare;
+		req_free(r);
+	}
 	g_array_unref(h->jobs);
 	g_free(h->ops_q.ops);
 	g_free(h->op_ranges.v);
@@ -2036,7 +2099,7 @@ bool host_request_open(const struct host *h, uint64_t request)
 	const struct hreq *r;
 
 	g_return_val_if_fail(h != NULL, false);
-	r = g_hash_table_lookup(h->reqs, id_key(request));
+	r = req_find(h, request);
 	return r && !r->settled;
 }
 
@@ -2087,11 +2150,12 @@ bool host_check_invariants(const struct host *h, GError **error)
 			broken = "a region extent is missing from its request";
 		present += n;
 	}
-	g_hash_table_iter_init(&it, h->reqs);
-	while (!broken && g_hash_table_iter_next(&it, NULL, &value)) {
-		const struct hreq *r = value;
+	for (uint32_t slot = 0; !broken && slot <= h->reqs.mask; slot++) {
+		const struct hreq *r = req_at(h, slot);
 		unsigned waiting = 0;
 
+		if (!r)
+			continue;
 		for (guint i = 0; i < r->rexts->len; i++)
 			waiting += waiting_state(((const struct rext *)g_ptr_array_index(r->rexts, i))->state);
 		if (waiting != r->waiting)
