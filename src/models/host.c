@@ -85,14 +85,32 @@ struct piece_index {
 	guint len, cap;
 };
 
+/* Plain arrays, LEN used of CAP, for what the host fills and empties on
+ * nearly every op: GArray's calls there cost more than the host's own
+ * bookkeeping.  reserve() grows them. */
+struct extent_buf {
+	struct proto_extent *v;
+	guint len, cap;
+};
+
+struct id_buf {
+	uint64_t *v;
+	guint len, cap;
+};
+
+struct record_buf {
+	struct proto_record *v;
+	guint len, cap;
+};
+
 struct host_link {
 	struct host *h;
 	unsigned position;
 	bool connected;
 	struct proto_mbox_port mbox;
 	struct piece_index pieces;
-	GArray *chain;		/* struct proto_extent: the open add chain */
-	GArray *chain_reqs;	/* uint64_t request of each chain extent */
+	struct extent_buf chain;	/* the open add chain */
+	struct id_buf chain_reqs;	/* the request of each chain extent */
 	uint64_t chain_deadline;	/* its first record read + the chain timeout */
 	/* With a chain timeout: the deadlines of the broken chains (records
 	 * were dropped after them), oldest first, each owed an empty answer;
@@ -152,9 +170,8 @@ struct host_op {
 };
 
 /* The ops queued, FIFO from HEAD, and (range_buf) the ranges of their
- * commands: plain arrays, emptied whenever the queue runs dry, which is
- * after nearly every op (GArray calls there cost more than the ops' own
- * bookkeeping). */
+ * commands, emptied whenever the queue runs dry, which is after nearly
+ * every op. */
 struct op_queue {
 	struct host_op *ops;
 	guint head, len, cap;
@@ -165,11 +182,22 @@ struct range_buf {
 	guint len, cap;
 };
 
+/* The jobs queued, FIFO from HEAD. */
+struct job_queue {
+	struct job *v;
+	guint head, len, cap;
+};
+
 /* One accepted extent of the response being sent. */
 struct resp_item {
 	uint64_t rext;		/* 1-way: the region extent realized for it */
 	uint64_t request;
 	struct proto_extent ext;
+};
+
+struct resp_buf {
+	struct resp_item *v;
+	guint len, cap;
 };
 
 /* The interrupt thread's state first, the configuration and the links
@@ -183,9 +211,8 @@ struct host {
 	bool destroyed;
 	struct host_op inflight;
 	struct op_queue ops_q;
-	guint jobs_head;
 	struct range_buf op_ranges;
-	GArray *jobs;		/* struct job, FIFO from jobs_head */
+	struct job_queue jobs;
 	struct job job;
 	const struct host_policy_ops *ops;
 	void *policy_data;
@@ -209,15 +236,16 @@ struct host {
 	struct rext *spare_rexts;
 	GPtrArray *unarmed;	/* struct rext *, assembling, no timer yet */
 	uint64_t next_rext;
-	GArray *incoming;	/* struct proto_record of the command in flight */
+	struct record_buf incoming;	/* of the command in flight */
 	GArray *incoming_regions;	/* struct proto_region */
-	GArray *batch;		/* struct proto_record being handled */
+	struct record_buf batch;	/* being handled */
 	bool batch_dropped;	/* records were dropped after the batch */
 	uint64_t batch_t_read;
 	uint64_t drain_t_irq;
-	GArray *resp;		/* struct resp_item of the response being sent */
-	GArray *resp_reqs;	/* uint64_t requests of the chain being answered */
-	GArray *accept;		/* bool, scratch for decide_chain */
+	struct resp_buf resp;	/* of the response being sent */
+	struct id_buf resp_reqs;	/* requests of the chain being answered */
+	bool *accept;		/* scratch for decide_chain, ACCEPT_CAP of them */
+	guint accept_cap;
 	GPtrArray *victims;	/* struct rext *, scratch */
 	struct host_stats stats;
 	struct host_config cfg;
@@ -307,6 +335,15 @@ bool host_config_validate(const struct host_config *cfg, GError **error)
 }
 
 /* ---- small helpers ------------------------------------------------------ */
+
+/* V, an array of CAP elements of SIZE bytes, grown to hold WANT. */
+static inline void *reserve(void *v, guint *cap, guint want, size_t size)
+{
+	if (G_LIKELY(want <= *cap))
+		return v;
+	*cap = MAX(MAX(16, 2 * *cap), want);
+	return g_realloc_n(v, *cap, size);
+}
 
 /* h->rexts is keyed by 64-bit ids held in the key pointer itself: no key
  * to dereference, equality by pointer. */
@@ -419,31 +456,32 @@ static void thread_run(struct host *h);
 /* The job queued, valid until the next push. */
 static struct job *job_push(struct host *h, enum job_kind kind, unsigned position, uint64_t arg)
 {
-	struct job j = { .kind = kind, .position = position, .arg = arg, .t_queued = sim_now(h->k) };
+	struct job_queue *q = &h->jobs;
+	struct job *j;
 
-	g_array_append_val(h->jobs, j);
-	return &g_array_index(h->jobs, struct job, h->jobs->len - 1);
+	q->v = reserve(q->v, &q->cap, q->len + 1, sizeof(*q->v));
+	j = &q->v[q->len++];
+	*j = (struct job){ .kind = kind, .position = position, .arg = arg,
+			   .t_queued = sim_now(h->k) };
+	return j;
 }
 
 static bool job_pop(struct host *h, struct job *out)
 {
-	if (h->jobs_head == h->jobs->len)
+	struct job_queue *q = &h->jobs;
+
+	if (q->head == q->len)
 		return false;
-	*out = g_array_index(h->jobs, struct job, h->jobs_head++);
-	if (h->jobs_head == h->jobs->len) {
-		g_array_set_size(h->jobs, 0);
-		h->jobs_head = 0;
-	}
+	*out = q->v[q->head++];
+	if (q->head == q->len)
+		q->head = q->len = 0;
 	return true;
 }
 
 /* Room for one more op at the end of Q. */
 static void op_queue_reserve(struct op_queue *q)
 {
-	if (q->len < q->cap)
-		return;
-	q->cap = MAX(16, 2 * q->cap);
-	q->ops = g_renew(struct host_op, q->ops, q->cap);
+	q->ops = reserve(q->ops, &q->cap, q->len + 1, sizeof(*q->ops));
 }
 
 /* OP goes first: it runs next. */
@@ -462,10 +500,7 @@ static void ranges_append(struct host *h, const struct proto_range *ranges, guin
 {
 	struct range_buf *b = &h->op_ranges;
 
-	if (b->len + n > b->cap) {
-		b->cap = MAX(MAX(16, 2 * b->cap), b->len + n);
-		b->v = g_renew(struct proto_range, b->v, b->cap);
-	}
+	b->v = reserve(b->v, &b->cap, b->len + n, sizeof(*b->v));
 	if (n)
 		memcpy(b->v + b->len, ranges, n * sizeof(*ranges));
 	b->len += n;
@@ -518,7 +553,7 @@ static void op_start(struct host *h)
 		l = &h->links[op->position];
 		/* only the command that fills them empties them (see expecting) */
 		if (op->cmd.opcode == PROTO_OP_GET_EVENT_RECORDS)
-			g_array_set_size(h->incoming, 0);
+			h->incoming.len = 0;
 		else if (op->cmd.opcode == PROTO_OP_GET_DC_CONFIG)
 			g_array_set_size(h->incoming_regions, 0);
 		proto_mbox_send(h->k, &l->mbox, &op->cmd, h->op_ranges.v + op->ranges_at,
@@ -824,8 +859,8 @@ struct chain_timer_msg {
 
 static void chain_reset(struct host_link *l)
 {
-	g_array_set_size(l->chain, 0);
-	g_array_set_size(l->chain_reqs, 0);
+	l->chain.len = 0;
+	l->chain_reqs.len = 0;
 }
 
 /* Sets the chain timer for the oldest chain the host has not answered: a
@@ -837,7 +872,7 @@ static void chain_arm(struct host *h, struct host_link *l)
 
 	sim_cancel(h->k, l->chain_timer);
 	l->chain_timer = SIM_HANDLE_NONE;
-	if (!h->cfg.chain_timeout || (l->broken->len == 0 && l->chain->len == 0))
+	if (!h->cfg.chain_timeout || (l->broken->len == 0 && l->chain.len == 0))
 		return;
 	deadline = l->broken->len ? g_array_index(l->broken, uint64_t, 0) : l->chain_deadline;
 	l->chain_timer = sim_schedule(h->k, deadline > now ? deadline - now : 0, on_chain_timer,
@@ -849,14 +884,14 @@ static void chain_arm(struct host *h, struct host_link *l)
 static void respond(struct host *h, unsigned p)
 {
 	guint per = proto_payload_ranges(h->cfg.decoders[p].payload_size);
-	guint n = h->resp->len, at = 0;
+	guint n = h->resp.len, at = 0;
 
 	do {
 		guint m = MIN(per, n - at);
 		struct host_op *op = op_mbox(h, p, PROTO_OP_ADD_DC_RESPONSE, NULL, 0, THEN_RESPONSE, at);
 
 		for (guint i = 0; i < m; i++) {
-			const struct resp_item *it = &g_array_index(h->resp, struct resp_item, at + i);
+			const struct resp_item *it = &h->resp.v[at + i];
 			struct proto_range r = { it->ext.start, it->ext.len };
 
 			ranges_append(h, &r, 1);
@@ -901,19 +936,21 @@ static bool accepted_overlap(const struct host *h, unsigned p, const struct prot
 static void chain_close(struct host *h, unsigned p)
 {
 	struct host_link *l = &h->links[p];
-	const struct proto_extent *ext = (const struct proto_extent *)l->chain->data;
-	const uint64_t *reqs = (const uint64_t *)l->chain_reqs->data;
-	guint n = l->chain->len;
+	const struct proto_extent *ext = l->chain.v;
+	const uint64_t *reqs = l->chain_reqs.v;
+	guint n = l->chain.len;
 	bool *accept;
 
-	g_array_set_size(h->accept, n);
-	accept = (bool *)h->accept->data;
+	h->accept = reserve(h->accept, &h->accept_cap, n, sizeof(*h->accept));
+	accept = h->accept;
 	memset(accept, 0, n * sizeof(bool));
 	/* the policy may wait: the chain stays open for its next closing record */
 	if (!h->destroyed && !h->ops->decide_chain(h, h->policy_data, p, ext, n, accept))
 		return;
-	g_array_set_size(h->resp, 0);
-	g_array_set_size(h->resp_reqs, 0);
+	h->resp.len = 0;
+	h->resp_reqs.len = 0;
+	h->resp.v = reserve(h->resp.v, &h->resp.cap, n, sizeof(*h->resp.v));
+	h->resp_reqs.v = reserve(h->resp_reqs.v, &h->resp_reqs.cap, n, sizeof(*h->resp_reqs.v));
 	for (guint i = 0; i < n; i++) {
 		struct hreq *r = req_get(h, reqs[i]);
 		struct resp_item it = { .request = reqs[i], .ext = ext[i] };
@@ -923,7 +960,7 @@ static void chain_close(struct host *h, unsigned p)
 			seen = reqs[j] == reqs[i];
 		if (!seen) {
 			chain_decided(h, p, r);
-			g_array_append_val(h->resp_reqs, reqs[i]);
+			h->resp_reqs.v[h->resp_reqs.len++] = reqs[i];
 		}
 		if (accept[i] && accepted_overlap(h, p, ext, accept, i)) {
 			sim_fail(h->k, "host '%s': policy '%s' accepted [%#" PRIx64 ", +%" PRIu64 "] of "
@@ -947,15 +984,15 @@ static void chain_close(struct host *h, unsigned p)
 			op_delay(h, realize_cost(h, x), THEN_REALIZED, x->id);
 			it.rext = x->id;
 		}
-		g_array_append_val(h->resp, it);
+		h->resp.v[h->resp.len++] = it;
 	}
 	/* N-way: offsets refused here leave their partners without a set */
-	for (guint i = 0; h->cfg.ways > 1 && i < h->resp_reqs->len; i++) {
-		uint64_t id = g_array_index(h->resp_reqs, uint64_t, i);
+	for (guint i = 0; h->cfg.ways > 1 && i < h->resp_reqs.len; i++) {
+		uint64_t id = h->resp_reqs.v[i];
 		bool any = false;
 
-		for (guint j = 0; j < h->resp->len && !any; j++)
-			any = g_array_index(h->resp, struct resp_item, j).request == id;
+		for (guint j = 0; j < h->resp.len && !any; j++)
+			any = h->resp.v[j].request == id;
 		if (!any)
 			req_get(h, id)->gave_up = true;
 	}
@@ -968,11 +1005,14 @@ static void chain_append(struct host *h, unsigned p, const struct proto_record *
 {
 	struct host_link *l = &h->links[p];
 
-	if (l->chain->len == 0)
+	if (l->chain.len == 0)
 		l->chain_deadline = add_sat(sim_now(h->k), h->cfg.chain_timeout);
-	g_array_append_val(l->chain, rec->extent);
-	g_array_append_val(l->chain_reqs, rec->sim.request);
-	if (l->chain->len == 1)
+	l->chain.v = reserve(l->chain.v, &l->chain.cap, l->chain.len + 1, sizeof(*l->chain.v));
+	l->chain.v[l->chain.len++] = rec->extent;
+	l->chain_reqs.v = reserve(l->chain_reqs.v, &l->chain_reqs.cap, l->chain_reqs.len + 1,
+				  sizeof(*l->chain_reqs.v));
+	l->chain_reqs.v[l->chain_reqs.len++] = rec->sim.request;
+	if (l->chain.len == 1)
 		chain_arm(h, l);
 	if (!(rec->flags & PROTO_RECORD_MORE))
 		chain_close(h, p);
@@ -987,7 +1027,7 @@ static void chain_break(struct host *h, unsigned p)
 {
 	struct host_link *l = &h->links[p];
 
-	if (!h->cfg.chain_timeout || l->chain->len == 0)
+	if (!h->cfg.chain_timeout || l->chain.len == 0)
 		return;
 	g_array_append_val(l->broken, l->chain_deadline);
 	chain_reset(l);
@@ -1031,7 +1071,7 @@ static bool chain_resync(struct host *h, const struct host_op *op,
 	empty.cmd.opcode = PROTO_OP_ADD_DC_RESPONSE;
 	again.ranges_at = h->op_ranges.len;
 	for (guint i = 0; i < op->nranges; i++) {
-		const struct resp_item *it = &g_array_index(h->resp, struct resp_item, op->arg + i);
+		const struct resp_item *it = &h->resp.v[op->arg + i];
 		struct proto_range r = { it->ext.start, it->ext.len };
 
 		ranges_append(h, &r, 1);
@@ -1344,7 +1384,7 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 	else if (op->nranges)
 		chain_settled(h, &h->links[op->position]);
 	for (guint i = 0; i < op->nranges; i++) {
-		const struct resp_item *it = &g_array_index(h->resp, struct resp_item, op->arg + i);
+		const struct resp_item *it = &h->resp.v[op->arg + i];
 		struct hreq *r = req_find(h, it->request);
 		struct rext *x = it->rext ? rext_get(h, it->rext) : NULL;
 
@@ -1374,8 +1414,8 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 	g_ptr_array_set_size(h->unarmed, 0);
 	if (op->cmd.flags & PROTO_RESPONSE_MORE)
 		return;
-	for (guint i = 0; i < h->resp_reqs->len; i++) {
-		uint64_t id = g_array_index(h->resp_reqs, uint64_t, i);
+	for (guint i = 0; i < h->resp_reqs.len; i++) {
+		uint64_t id = h->resp_reqs.v[i];
 		struct hreq *r = req_find(h, id);
 
 		if (r)
@@ -1441,7 +1481,7 @@ static void got_overflow(struct host *h, struct host_link *l, const struct proto
 
 static void op_finish(struct host *h, const struct host_op *op, const struct proto_mbox_done *d)
 {
-	GArray *tmp;
+	struct record_buf tmp;
 
 	switch (op->then) {
 	case THEN_NONE:
@@ -1449,7 +1489,7 @@ static void op_finish(struct host *h, const struct host_op *op, const struct pro
 			h->stats.mbox_failures++;
 		break;
 	case THEN_GET:
-		if (d->rc != PROTO_RC_SUCCESS || d->count != h->incoming->len) {
+		if (d->rc != PROTO_RC_SUCCESS || d->count != h->incoming.len) {
 			sim_fail(h->k, "host '%s': get event records from device %u: %s", h->cfg.name,
 				 h->cfg.devices[op->position], proto_rc_name((enum proto_rc)d->rc));
 			break;
@@ -1469,7 +1509,7 @@ static void op_finish(struct host *h, const struct host_op *op, const struct pro
 		break;
 	case THEN_RECORD:
 		handle_record(h, h->job.position,
-			      &g_array_index(h->batch, struct proto_record, op->arg));
+			      &h->batch.v[op->arg]);
 		break;
 	case THEN_REALIZED:
 		realized(h, op->arg);
@@ -1504,21 +1544,21 @@ static bool drain_step(struct host *h, struct job *j)
 		j->state = DRAIN_GOT;
 		return true;
 	case DRAIN_GOT:
-		if (h->batch->len == 0)
+		if (h->batch.len == 0)
 			return false;
 		j->index = 0;
 		j->state = DRAIN_HANDLE;
 		/* fall through */
 	case DRAIN_HANDLE:
-		if (j->index < h->batch->len) {
+		if (j->index < h->batch.len) {
 			op_delay(h, h->cfg.latency.host_record_handle, THEN_RECORD, j->index++);
 			return true;
 		}
 		if (h->batch_dropped)
 			chain_break(h, j->position);
 		op = op_mbox(h, j->position, PROTO_OP_CLEAR_EVENT_RECORDS, NULL, 0, THEN_CLEAR, 0);
-		op->cmd.handle = g_array_index(h->batch, struct proto_record, 0).handle;
-		op->cmd.count = h->batch->len;
+		op->cmd.handle = h->batch.v[0].handle;
+		op->cmd.count = h->batch.len;
 		j->state = DRAIN_CLEARED;
 		return true;
 	}
@@ -1581,8 +1621,8 @@ static bool job_step(struct host *h)
 			chain_reset(l);
 		h->stats.chain_timeouts++;
 		chain_arm(h, l);
-		g_array_set_size(h->resp, 0);
-		g_array_set_size(h->resp_reqs, 0);
+		h->resp.len = 0;
+		h->resp_reqs.len = 0;
 		respond(h, j->position);
 		break;
 	case JOB_DESTROY:
@@ -1657,7 +1697,10 @@ static void on_record(struct sim *k, void *target, const void *payload)
 			 l->h->cfg.name);
 		return;
 	}
-	g_array_append_vals(l->h->incoming, payload, 1);
+	struct record_buf *b = &l->h->incoming;
+
+	b->v = reserve(b->v, &b->cap, b->len + 1, sizeof(*b->v));
+	b->v[b->len++] = *(const struct proto_record *)payload;
 }
 
 static void on_region(struct sim *k, void *target, const void *payload)
@@ -1806,8 +1849,6 @@ struct host *host_new(struct sim *k, unsigned id, const struct host_config *cfg,
 
 		l->h = h;
 		l->position = p;
-		l->chain = g_array_new(FALSE, FALSE, sizeof(struct proto_extent));
-		l->chain_reqs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 		l->broken = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 		l->block_size = cfg->decoders[p].block_size;
 	}
@@ -1815,13 +1856,7 @@ struct host *host_new(struct sim *k, unsigned id, const struct host_config *cfg,
 	sim_table_init(&h->reqs);
 	sim_table_init(&h->assembling);
 	h->unarmed = g_ptr_array_new();
-	h->jobs = g_array_new(FALSE, FALSE, sizeof(struct job));
-	h->incoming = g_array_new(FALSE, FALSE, sizeof(struct proto_record));
 	h->incoming_regions = g_array_new(FALSE, FALSE, sizeof(struct proto_region));
-	h->batch = g_array_new(FALSE, FALSE, sizeof(struct proto_record));
-	h->resp = g_array_new(FALSE, FALSE, sizeof(struct resp_item));
-	h->resp_reqs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	h->accept = g_array_new(FALSE, FALSE, sizeof(bool));
 	h->victims = g_ptr_array_new();
 	return h;
 }
@@ -1833,8 +1868,8 @@ void host_free(struct host *h)
 	for (unsigned p = 0; p < h->cfg.ways; p++) {
 		g_free(h->links[p].pieces.spans);
 		g_free(h->links[p].pieces.rexts);
-		g_array_unref(h->links[p].chain);
-		g_array_unref(h->links[p].chain_reqs);
+		g_free(h->links[p].chain.v);
+		g_free(h->links[p].chain_reqs.v);
 		g_array_unref(h->links[p].broken);
 	}
 	sim_table_clear(&h->assembling);
@@ -1855,15 +1890,15 @@ void host_free(struct host *h)
 		h->spare_reqs = r->next_spare;
 		req_free(r);
 	}
-	g_array_unref(h->jobs);
+	g_free(h->jobs.v);
 	g_free(h->ops_q.ops);
 	g_free(h->op_ranges.v);
-	g_array_unref(h->incoming);
+	g_free(h->incoming.v);
 	g_array_unref(h->incoming_regions);
-	g_array_unref(h->batch);
-	g_array_unref(h->resp);
-	g_array_unref(h->resp_reqs);
-	g_array_unref(h->accept);
+	g_free(h->batch.v);
+	g_free(h->resp.v);
+	g_free(h->resp_reqs.v);
+	g_free(h->accept);
 	g_ptr_array_unref(h->victims);
 	interleave_set_free(h->set);
 	g_free(h);
@@ -1981,8 +2016,8 @@ bool host_tag_in_use(const struct host *h, const uint8_t tag[PROTO_TAG_SIZE])
 const struct proto_extent *host_chain_get(const struct host *h, unsigned position, size_t *n)
 {
 	g_return_val_if_fail(h != NULL && position < h->cfg.ways && n != NULL, NULL);
-	*n = h->links[position].chain->len;
-	return (const struct proto_extent *)(void *)h->links[position].chain->data;
+	*n = h->links[position].chain.len;
+	return h->links[position].chain.v;
 }
 
 unsigned host_get_id(const struct host *h)
@@ -2037,7 +2072,7 @@ void host_get_stats(const struct host *h, struct host_stats *out)
 				out->assembling_bytes += x->pieces[p].len;
 	}
 	for (unsigned p = 0; p < h->cfg.ways; p++)
-		out->chains_open += (h->links[p].chain->len > 0) + h->links[p].broken->len;
+		out->chains_open += (h->links[p].chain.len > 0) + h->links[p].broken->len;
 }
 
 static int foreach_visit(const struct host *h, unsigned p, const struct rext *x,
