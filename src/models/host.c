@@ -128,7 +128,7 @@ struct host_link {
 
 enum job_kind {
 	JOB_DRAIN,		/* POSITION's event log */
-	JOB_RELEASE,		/* region extent ARG: give it back */
+	JOB_RELEASE,		/* region extent ARG (REXT): give it back */
 	JOB_CHAIN_TIMEOUT,	/* POSITION's chain number ARG */
 	JOB_DESTROY,		/* the region */
 	JOB_GIVE_BACK,		/* POSITION's range [ARG, ARG + LEN), for the policy */
@@ -140,6 +140,7 @@ struct job {
 	enum job_kind kind;
 	unsigned position;
 	uint64_t arg;
+	struct rext *rext;
 	uint64_t len;
 	uint64_t t_queued;
 	enum drain_state state;
@@ -153,9 +154,9 @@ enum op_then {
 	THEN_GET,
 	THEN_CLEAR,
 	THEN_RECORD,		/* ARG: index in the batch */
-	THEN_REALIZED,		/* ARG: region extent */
+	THEN_REALIZED,		/* ARG (REXT): region extent */
 	THEN_RESPONSE,		/* ARG: first response item of this command */
-	THEN_RELEASED,		/* ARG: region extent, POSITION: its piece */
+	THEN_RELEASED,		/* ARG (REXT): region extent, POSITION: its piece */
 	THEN_CONFIG,
 };
 
@@ -167,6 +168,7 @@ struct host_op {
 	struct proto_mbox_cmd cmd;
 	guint ranges_at, nranges;	/* in host.op_ranges */
 	uint64_t arg;
+	struct rext *rext;	/* that ARG names (rext_named) */
 };
 
 /* The ops queued, FIFO from HEAD, and (range_buf) the ranges of their
@@ -190,7 +192,9 @@ struct job_queue {
 
 /* One accepted extent of the response being sent. */
 struct resp_item {
-	uint64_t rext;		/* 1-way: the region extent realized for it */
+	/* 1-way: the region extent realized for it (rext_named) */
+	struct rext *rext;
+	uint64_t rext_id;
 	uint64_t request;
 	struct proto_extent ext;
 };
@@ -434,6 +438,15 @@ static struct rext *rext_get(const struct host *h, uint64_t id)
 	return g_hash_table_lookup(h->rexts, id_key(id));
 }
 
+/* What the thread does later names a region extent by id (one freed
+ * meanwhile is simply not found) and, to find it without a lookup, by
+ * pointer: that stays readable, since freed region extents are kept as
+ * spares, with id 0, until the host goes.  X if it is still ID. */
+static struct rext *rext_named(struct rext *x, uint64_t id)
+{
+	return x && x->id == id ? x : NULL;
+}
+
 static uint64_t realize_cost(const struct host *h, const struct rext *x)
 {
 	const struct latency_params *l = &h->cfg.latency;
@@ -518,9 +531,13 @@ static struct host_op *op_push(struct host *h, enum op_kind kind, enum op_then t
 	return op;
 }
 
-static void op_delay(struct host *h, uint64_t delay, enum op_then then, uint64_t arg)
+static struct host_op *op_delay(struct host *h, uint64_t delay, enum op_then then,
+				uint64_t arg)
 {
-	op_push(h, OP_DELAY, then, 0, arg)->delay = delay;
+	struct host_op *op = op_push(h, OP_DELAY, then, 0, arg);
+
+	op->delay = delay;
+	return op;
 }
 
 /* A mailbox command to POSITION with N ranges (copied); the caller may
@@ -761,6 +778,7 @@ static void rext_free(struct host *h, struct rext *x)
 		assembling_remove(h, x);
 	g_ptr_array_remove_fast(r->rexts, x);
 	g_hash_table_steal(h->rexts, id_key(x->id));
+	x->id = 0;
 	x->same_offset_next = h->spare_rexts;
 	h->spare_rexts = x;
 	req_update(h, r);
@@ -789,7 +807,7 @@ static void rext_release(struct host *h, struct rext *x)
 		struct proto_range r = { pc->start, pc->len };
 
 		if (pc->present)
-			op_mbox(h, p, PROTO_OP_RELEASE_DC, &r, 1, THEN_RELEASED, x->id);
+			op_mbox(h, p, PROTO_OP_RELEASE_DC, &r, 1, THEN_RELEASED, x->id)->rext = x;
 	}
 }
 
@@ -981,8 +999,9 @@ static void chain_close(struct host *h, unsigned p)
 			x->hpa = x->offset;
 			x->hpa_len = x->len;
 			piece_add(h, x, 0, ext[i].start, ext[i].len);
-			op_delay(h, realize_cost(h, x), THEN_REALIZED, x->id);
-			it.rext = x->id;
+			op_delay(h, realize_cost(h, x), THEN_REALIZED, x->id)->rext = x;
+			it.rext = x;
+			it.rext_id = x->id;
 		}
 		h->resp.v[h->resp.len++] = it;
 	}
@@ -1367,10 +1386,15 @@ static void assemble_piece(struct host *h, unsigned p, const struct resp_item *i
 	assembling_remove(h, x);
 	sim_cancel(h->k, x->timer);
 	x->timer = SIM_HANDLE_NONE;
-	op_delay(h, realize_cost(h, x), THEN_REALIZED, x->id);
+	op_delay(h, realize_cost(h, x), THEN_REALIZED, x->id)->rext = x;
 }
 
 static void on_assembly_timer(struct sim *k, void *target, const void *payload);
+
+struct assembly_timer_msg {
+	struct rext *rext;
+	uint64_t id;
+};
 
 static void response_done(struct host *h, const struct host_op *op, const struct proto_mbox_done *d)
 {
@@ -1386,7 +1410,7 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 	for (guint i = 0; i < op->nranges; i++) {
 		const struct resp_item *it = &h->resp.v[op->arg + i];
 		struct hreq *r = req_find(h, it->request);
-		struct rext *x = it->rext ? rext_get(h, it->rext) : NULL;
+		struct rext *x = rext_named(it->rext, it->rext_id);
 
 		if (r)
 			r->t_responded = MAX(r->t_responded, now);
@@ -1409,7 +1433,8 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 
 		if (x->assembling)
 			x->timer = sim_schedule(h->k, h->cfg.assembly_timeout, on_assembly_timer, h,
-						&x->id, sizeof(x->id));
+						&(struct assembly_timer_msg){ x, x->id },
+						sizeof(struct assembly_timer_msg));
 	}
 	g_ptr_array_set_size(h->unarmed, 0);
 	if (op->cmd.flags & PROTO_RESPONSE_MORE)
@@ -1423,14 +1448,14 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 	}
 }
 
-static void realized(struct host *h, uint64_t id)
+static void realized(struct host *h, const struct host_op *op)
 {
-	struct rext *x = rext_get(h, id);
+	struct rext *x = rext_named(op->rext, op->arg);
 	uint64_t now = sim_now(h->k);
 
 	if (!x || !waiting_state(x->state)) {
 		sim_fail(h->k, "host '%s': region extent %" PRIu64 " realized in a wrong state",
-			 h->cfg.name, id);
+			 h->cfg.name, op->arg);
 		return;
 	}
 	x->req->t_realized = MAX(x->req->t_realized, now);
@@ -1443,7 +1468,7 @@ static void realized(struct host *h, uint64_t id)
 
 static void released(struct host *h, const struct host_op *op, const struct proto_mbox_done *d)
 {
-	struct rext *x = rext_get(h, op->arg);
+	struct rext *x = rext_named(op->rext, op->arg);
 
 	/* a refused Release DC drops the piece all the same: the device may
 	 * still hold it, and a later request for it is answered at once */
@@ -1512,7 +1537,7 @@ static void op_finish(struct host *h, const struct host_op *op, const struct pro
 			      &h->batch.v[op->arg]);
 		break;
 	case THEN_REALIZED:
-		realized(h, op->arg);
+		realized(h, op);
 		break;
 	case THEN_RESPONSE:
 		response_done(h, op, d);
@@ -1606,7 +1631,7 @@ static bool job_step(struct host *h)
 	case JOB_DRAIN:
 		return drain_step(h, j);
 	case JOB_RELEASE:
-		x = rext_get(h, j->arg);
+		x = rext_named(j->rext, j->arg);
 		if (x && x->in_use == 0)
 			rext_release(h, x);
 		break;
@@ -1753,7 +1778,8 @@ static void on_chain_timer(struct sim *k, void *target, const void *payload)
 static void on_assembly_timer(struct sim *k, void *target, const void *payload)
 {
 	struct host *h = target;
-	struct rext *x = rext_get(h, *(const uint64_t *)payload);
+	const struct assembly_timer_msg *m = payload;
+	struct rext *x = rext_named(m->rext, m->id);
 
 	(void)k;
 	if (!x || !x->assembling)
@@ -1762,7 +1788,7 @@ static void on_assembly_timer(struct sim *k, void *target, const void *payload)
 	assembling_remove(h, x);
 	x->req->gave_up = true;
 	h->stats.assembly_timeouts++;
-	job_push(h, JOB_RELEASE, 0, x->id);
+	job_push(h, JOB_RELEASE, 0, x->id)->rext = x;
 	thread_run(h);
 }
 
@@ -1798,8 +1824,11 @@ static void on_use(struct sim *k, void *target, const void *payload)
 	expand_groups(h, h->victims);
 	if (h->victims->len == 0 || group_in_use(h->victims))
 		return;
-	for (guint i = 0; i < h->victims->len; i++)
-		job_push(h, JOB_RELEASE, 0, ((struct rext *)g_ptr_array_index(h->victims, i))->id);
+	for (guint i = 0; i < h->victims->len; i++) {
+		struct rext *x = g_ptr_array_index(h->victims, i);
+
+		job_push(h, JOB_RELEASE, 0, x->id)->rext = x;
+	}
 	thread_run(h);
 }
 
