@@ -527,7 +527,13 @@ static struct host_op *op_push(struct host *h, enum op_kind kind, enum op_then t
 
 	op_queue_reserve(q);
 	op = &q->ops[q->len++];
-	*op = (struct host_op){ .kind = kind, .then = then, .position = position, .arg = arg };
+	/* the fields only the other kind uses (the delay, the command) keep
+	 * what an earlier op left: nothing reads them */
+	op->kind = kind;
+	op->then = then;
+	op->position = position;
+	op->arg = arg;
+	op->rext = NULL;
 	return op;
 }
 
@@ -548,7 +554,7 @@ static struct host_op *op_mbox(struct host *h, unsigned position, uint16_t opcod
 {
 	struct host_op *op = op_push(h, OP_MBOX, then, position, arg);
 
-	op->cmd.opcode = opcode;
+	op->cmd = (struct proto_mbox_cmd){ .opcode = opcode };
 	op->ranges_at = h->op_ranges.len;
 	op->nranges = n;
 	ranges_append(h, ranges, n);
@@ -940,7 +946,7 @@ static void chain_decided(struct host *h, unsigned p, struct hreq *r)
 static bool accepted_overlap(const struct host *h, unsigned p, const struct proto_extent *ext,
 			     const bool *accept, guint i)
 {
-	if (host_overlap(h, p, ext[i].start, ext[i].len) != HOST_OVERLAP_NONE)
+	if (!h->ops->accepts_clear && host_overlap(h, p, ext[i].start, ext[i].len) != HOST_OVERLAP_NONE)
 		return true;
 	for (guint j = 0; j < i; j++)
 		if (accept[j] && ext[j].start < ext[i].start + ext[i].len &&
