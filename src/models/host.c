@@ -204,6 +204,13 @@ struct resp_buf {
 	guint len, cap;
 };
 
+struct rext;
+
+struct rext_buf {
+	struct rext **v;
+	guint len, cap;
+};
+
 /* The interrupt thread's state first, the configuration and the links
  * (large, mostly cold) last: an event finds the host's memory cold, and
  * the fewer lines it touches the better. */
@@ -238,7 +245,7 @@ struct host {
 	 * time cost more than the host's own work on them. */
 	struct hreq *spare_reqs;
 	struct rext *spare_rexts;
-	GPtrArray *unarmed;	/* struct rext *, assembling, no timer yet */
+	struct rext_buf unarmed;	/* assembling, no timer yet */
 	uint64_t next_rext;
 	struct record_buf incoming;	/* of the command in flight */
 	GArray *incoming_regions;	/* struct proto_region */
@@ -250,7 +257,7 @@ struct host {
 	struct id_buf resp_reqs;	/* requests of the chain being answered */
 	bool *accept;		/* scratch for decide_chain, ACCEPT_CAP of them */
 	guint accept_cap;
-	GPtrArray *victims;	/* struct rext *, scratch */
+	struct rext_buf victims;	/* scratch */
 	struct host_stats stats;
 	struct host_config cfg;
 	struct host_link links[INTERLEAVE_MAX_WAYS];
@@ -347,6 +354,20 @@ static inline void *reserve(void *v, guint *cap, guint want, size_t size)
 		return v;
 	*cap = MAX(MAX(16, 2 * *cap), want);
 	return g_realloc_n(v, *cap, size);
+}
+
+static void rext_buf_add(struct rext_buf *b, struct rext *x)
+{
+	b->v = reserve(b->v, &b->cap, b->len + 1, sizeof(*b->v));
+	b->v[b->len++] = x;
+}
+
+static bool rext_buf_has(const struct rext_buf *b, const struct rext *x)
+{
+	for (guint i = 0; i < b->len; i++)
+		if (b->v[i] == x)
+			return true;
+	return false;
 }
 
 /* h->rexts is keyed by 64-bit ids held in the key pointer itself: no key
@@ -509,13 +530,13 @@ static void op_queue_push_front(struct op_queue *q, const struct host_op *op)
 	q->ops[--q->head] = *op;
 }
 
+/* N > 0 */
 static void ranges_append(struct host *h, const struct proto_range *ranges, guint n)
 {
 	struct range_buf *b = &h->op_ranges;
 
 	b->v = reserve(b->v, &b->cap, b->len + n, sizeof(*b->v));
-	if (n)
-		memcpy(b->v + b->len, ranges, n * sizeof(*ranges));
+	memcpy(b->v + b->len, ranges, n * sizeof(*ranges));
 	b->len += n;
 }
 
@@ -557,7 +578,8 @@ static struct host_op *op_mbox(struct host *h, unsigned position, uint16_t opcod
 	op->cmd = (struct proto_mbox_cmd){ .opcode = opcode };
 	op->ranges_at = h->op_ranges.len;
 	op->nranges = n;
-	ranges_append(h, ranges, n);
+	if (n)
+		ranges_append(h, ranges, n);
 	return op;
 }
 
@@ -834,7 +856,7 @@ static void rext_online(struct host *h, struct rext *x)
 /* Every region extent holding DPA of POSITION that overlaps
  * [START, START + LEN), appended to OUT (each once), by descending DPA. */
 static void overlapping(const struct host *h, unsigned p, uint64_t start, uint64_t len,
-			GPtrArray *out)
+			struct rext_buf *out)
 {
 	const struct piece_index *ix = &h->links[p].pieces;
 
@@ -843,13 +865,13 @@ static void overlapping(const struct host *h, unsigned p, uint64_t start, uint64
 
 		if (ix->spans[i].end <= start)
 			break;
-		if (!g_ptr_array_find(out, x, NULL))
-			g_ptr_array_add(out, x);
+		if (!rext_buf_has(out, x))
+			rext_buf_add(out, x);
 	}
 }
 
 /* With tag groups, the victims grow to every region extent of their tags. */
-static void expand_groups(struct host *h, GPtrArray *v)
+static void expand_groups(struct host *h, struct rext_buf *v)
 {
 	GHashTableIter it;
 	gpointer value;
@@ -858,7 +880,7 @@ static void expand_groups(struct host *h, GPtrArray *v)
 	if (!h->cfg.tag_groups)
 		return;
 	for (guint i = 0; i < n; i++) {
-		const struct rext *x = g_ptr_array_index(v, i);
+		const struct rext *x = v->v[i];
 
 		if (proto_tag_is_zero(x->tag))
 			continue;
@@ -866,8 +888,8 @@ static void expand_groups(struct host *h, GPtrArray *v)
 		while (g_hash_table_iter_next(&it, NULL, &value)) {
 			struct rext *y = value;
 
-			if (proto_tag_equal(y->tag, x->tag) && !g_ptr_array_find(v, y, NULL))
-				g_ptr_array_add(v, y);
+			if (proto_tag_equal(y->tag, x->tag) && !rext_buf_has(v, y))
+				rext_buf_add(v, y);
 		}
 	}
 }
@@ -903,6 +925,19 @@ static void chain_arm(struct host *h, struct host_link *l)
 				      h, &m, sizeof(m));
 }
 
+/* Appends the ranges of the response items [FIRST, FIRST + N). */
+static void resp_ranges(struct host *h, guint first, guint n)
+{
+	struct range_buf *b = &h->op_ranges;
+
+	b->v = reserve(b->v, &b->cap, b->len + n, sizeof(*b->v));
+	for (guint i = 0; i < n; i++) {
+		const struct resp_item *it = &h->resp.v[first + i];
+
+		b->v[b->len++] = (struct proto_range){ it->ext.start, it->ext.len };
+	}
+}
+
 /* Queues the Add DC Response for the items of h->resp, in as many
  * commands as the payload needs (More on all but the last). */
 static void respond(struct host *h, unsigned p)
@@ -914,12 +949,7 @@ static void respond(struct host *h, unsigned p)
 		guint m = MIN(per, n - at);
 		struct host_op *op = op_mbox(h, p, PROTO_OP_ADD_DC_RESPONSE, NULL, 0, THEN_RESPONSE, at);
 
-		for (guint i = 0; i < m; i++) {
-			const struct resp_item *it = &h->resp.v[at + i];
-			struct proto_range r = { it->ext.start, it->ext.len };
-
-			ranges_append(h, &r, 1);
-		}
+		resp_ranges(h, at, m);
 		op->nranges = m;
 		op->cmd.flags = at + m < n ? PROTO_RESPONSE_MORE : 0;
 		at += m;
@@ -1095,12 +1125,7 @@ static bool chain_resync(struct host *h, const struct host_op *op,
 	h->stats.offers_skipped++;
 	empty.cmd.opcode = PROTO_OP_ADD_DC_RESPONSE;
 	again.ranges_at = h->op_ranges.len;
-	for (guint i = 0; i < op->nranges; i++) {
-		const struct resp_item *it = &h->resp.v[op->arg + i];
-		struct proto_range r = { it->ext.start, it->ext.len };
-
-		ranges_append(h, &r, 1);
-	}
+	resp_ranges(h, (guint)op->arg, op->nranges);
 	op_queue_push_front(&h->ops_q, &again);
 	op_queue_push_front(&h->ops_q, &empty);
 	chain_arm(h, l);
@@ -1118,12 +1143,12 @@ static void chain_settled(struct host *h, struct host_link *l)
 	chain_arm(h, l);
 }
 
-static uint64_t group_in_use(const GPtrArray *v)
+static uint64_t group_in_use(const struct rext_buf *v)
 {
 	uint64_t n = 0;
 
 	for (guint i = 0; i < v->len; i++)
-		n += ((const struct rext *)g_ptr_array_index(v, i))->in_use;
+		n += v->v[i]->in_use;
 	return n;
 }
 
@@ -1194,19 +1219,19 @@ static void lost_report(struct host *h, uint64_t lost)
 
 /* Gives back the region extents of V, whole: what of them is in use is
  * lost. */
-static void release_victims(struct host *h, GPtrArray *v)
+static void release_victims(struct host *h, struct rext_buf *v)
 {
 	uint64_t lost = 0;
 
 	for (guint i = 0; i < v->len; i++) {
-		struct rext *x = g_ptr_array_index(v, i);
+		struct rext *x = v->v[i];
 
 		lost += rext_lose(x, 0, x->hpa_len);
 		x->in_use = 0;
 	}
 	lost_report(h, lost);
 	for (guint i = 0; i < v->len; i++)
-		rext_release(h, g_ptr_array_index(v, i));
+		rext_release(h, v->v[i]);
 }
 
 /* Release Capacity: every region extent overlapping the range goes whole
@@ -1214,11 +1239,11 @@ static void release_victims(struct host *h, GPtrArray *v)
  * not in use, or never (the FM must ask again). */
 static void release_record(struct host *h, unsigned p, const struct proto_extent *e)
 {
-	GPtrArray *v = h->victims;
+	struct rext_buf *v = &h->victims;
 	struct host_report rep = { 0 };
 	uint64_t busy;
 
-	g_ptr_array_set_size(v, 0);
+	v->len = 0;
 	if (!h->destroyed)
 		overlapping(h, p, e->start, e->len, v);
 	if (v->len == 0) {
@@ -1235,7 +1260,7 @@ static void release_record(struct host *h, unsigned p, const struct proto_extent
 			h->stats.deferred++;
 			rep.kind = HOST_REPORT_DEFERRED;
 			for (guint i = 0; i < v->len; i++)
-				((struct rext *)g_ptr_array_index(v, i))->deferred = true;
+				v->v[i]->deferred = true;
 			break;
 		}
 		/* fall through */
@@ -1247,7 +1272,7 @@ static void release_record(struct host *h, unsigned p, const struct proto_extent
 		h->stats.ignored++;
 		rep.kind = HOST_REPORT_IGNORED;
 		for (guint i = 0; i < v->len; i++) {
-			struct rext *x = g_ptr_array_index(v, i);
+			struct rext *x = v->v[i];
 
 			for (unsigned q = 0; q < h->cfg.ways; q++) {
 				struct piece *pc = &x->pieces[q];
@@ -1287,20 +1312,20 @@ static uint64_t forced_loss(const struct host *h, struct rext *x, unsigned p, ui
  * back its partners, losing what was in use on them too. */
 static void forced_record(struct host *h, unsigned p, const struct proto_extent *e)
 {
-	GPtrArray *v = h->victims;
+	struct rext_buf *v = &h->victims;
 	uint64_t lost = 0;
 
 	h->stats.forced++;
-	g_ptr_array_set_size(v, 0);
+	v->len = 0;
 	overlapping(h, p, e->start, e->len, v);
 	for (guint i = 0; i < v->len; i++)
-		lost += forced_loss(h, g_ptr_array_index(v, i), p, e->start, e->len);
+		lost += forced_loss(h, v->v[i], p, e->start, e->len);
 	lost_report(h, lost);
 	if (v->len == 0)
 		return;
 	if (h->ops->decide_forced(h, h->policy_data, p, e) == HOST_FORCED_IGNORE) {
 		for (guint i = 0; i < v->len; i++) {
-			struct rext *x = g_ptr_array_index(v, i);
+			struct rext *x = v->v[i];
 			struct piece *pc = &x->pieces[p];
 
 			x->stale = true;
@@ -1315,7 +1340,7 @@ static void forced_record(struct host *h, unsigned p, const struct proto_extent 
 	/* whatever the device still holds of the forced piece comes back as
 	 * an unknown range if the FM asks for it */
 	for (guint i = 0; i < v->len; i++)
-		piece_remove(h, g_ptr_array_index(v, i), p);
+		piece_remove(h, v->v[i], p);
 	release_victims(h, v);
 }
 
@@ -1375,7 +1400,7 @@ static void assemble_piece(struct host *h, unsigned p, const struct resp_item *i
 	if (!x) {
 		x = rext_new(h, r, it->ext.tag, offset, it->ext.len, HOST_EXTENT_ASSEMBLING);
 		assembling_add(h, x);
-		g_ptr_array_add(h->unarmed, x);
+		rext_buf_add(&h->unarmed, x);
 	}
 	piece_add(h, x, p, it->ext.start, it->ext.len);
 	x->pieces[p].half = true;
@@ -1434,15 +1459,15 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 	}
 	/* arm the assembly timers of the region extents this answer started
 	 * and left waiting, oldest first (none of them was freed meanwhile) */
-	for (guint i = 0; i < h->unarmed->len; i++) {
-		struct rext *x = g_ptr_array_index(h->unarmed, i);
+	for (guint i = 0; i < h->unarmed.len; i++) {
+		struct rext *x = h->unarmed.v[i];
 
 		if (x->assembling)
 			x->timer = sim_schedule(h->k, h->cfg.assembly_timeout, on_assembly_timer, h,
 						&(struct assembly_timer_msg){ x, x->id },
 						sizeof(struct assembly_timer_msg));
 	}
-	g_ptr_array_set_size(h->unarmed, 0);
+	h->unarmed.len = 0;
 	if (op->cmd.flags & PROTO_RESPONSE_MORE)
 		return;
 	for (guint i = 0; i < h->resp_reqs.len; i++) {
@@ -1602,11 +1627,11 @@ static void destroy_region(struct host *h)
 	gpointer value;
 
 	h->destroyed = true;
-	g_ptr_array_set_size(h->victims, 0);
+	h->victims.len = 0;
 	g_hash_table_iter_init(&it, h->rexts);
 	while (g_hash_table_iter_next(&it, NULL, &value))
-		g_ptr_array_add(h->victims, value);
-	release_victims(h, h->victims);
+		rext_buf_add(&h->victims, value);
+	release_victims(h, &h->victims);
 }
 
 /* The policy gives back what overlaps the range, or the range itself. */
@@ -1614,15 +1639,15 @@ static void give_back(struct host *h, unsigned p, uint64_t start, uint64_t len)
 {
 	struct proto_extent e = { .start = start, .len = len };
 
-	g_ptr_array_set_size(h->victims, 0);
+	h->victims.len = 0;
 	if (!h->destroyed)
-		overlapping(h, p, start, len, h->victims);
-	if (h->victims->len == 0) {
+		overlapping(h, p, start, len, &h->victims);
+	if (h->victims.len == 0) {
 		release_unknown(h, p, &e);
 		return;
 	}
-	expand_groups(h, h->victims);
-	release_victims(h, h->victims);
+	expand_groups(h, &h->victims);
+	release_victims(h, &h->victims);
 }
 
 /* Starts or continues the current job; false when it is finished (the
@@ -1820,18 +1845,18 @@ static void on_use(struct sim *k, void *target, const void *payload)
 	if (m->bytes)
 		return;
 	/* stopped: deferred releases go ahead once their whole group is idle */
-	g_ptr_array_set_size(h->victims, 0);
+	h->victims.len = 0;
 	for (guint i = 0; i < r->rexts->len; i++) {
 		struct rext *x = g_ptr_array_index(r->rexts, i);
 
-		if (x->deferred && !g_ptr_array_find(h->victims, x, NULL))
-			g_ptr_array_add(h->victims, x);
+		if (x->deferred && !rext_buf_has(&h->victims, x))
+			rext_buf_add(&h->victims, x);
 	}
-	expand_groups(h, h->victims);
-	if (h->victims->len == 0 || group_in_use(h->victims))
+	expand_groups(h, &h->victims);
+	if (h->victims.len == 0 || group_in_use(&h->victims))
 		return;
-	for (guint i = 0; i < h->victims->len; i++) {
-		struct rext *x = g_ptr_array_index(h->victims, i);
+	for (guint i = 0; i < h->victims.len; i++) {
+		struct rext *x = h->victims.v[i];
 
 		job_push(h, JOB_RELEASE, 0, x->id)->rext = x;
 	}
@@ -1890,9 +1915,7 @@ struct host *host_new(struct sim *k, unsigned id, const struct host_config *cfg,
 	h->rexts = g_hash_table_new_full(id_hash, NULL, NULL, rext_destroy);
 	sim_table_init(&h->reqs);
 	sim_table_init(&h->assembling);
-	h->unarmed = g_ptr_array_new();
 	h->incoming_regions = g_array_new(FALSE, FALSE, sizeof(struct proto_region));
-	h->victims = g_ptr_array_new();
 	return h;
 }
 
@@ -1908,7 +1931,7 @@ void host_free(struct host *h)
 		g_array_unref(h->links[p].broken);
 	}
 	sim_table_clear(&h->assembling);
-	g_ptr_array_unref(h->unarmed);
+	g_free(h->unarmed.v);
 	g_hash_table_destroy(h->rexts);
 	while (h->spare_rexts) {
 		struct rext *x = h->spare_rexts;
@@ -1934,7 +1957,7 @@ void host_free(struct host *h)
 	g_free(h->resp.v);
 	g_free(h->resp_reqs.v);
 	g_free(h->accept);
-	g_ptr_array_unref(h->victims);
+	g_free(h->victims.v);
 	interleave_set_free(h->set);
 	g_free(h);
 }
