@@ -25,6 +25,14 @@ struct piece {
 };
 
 struct hreq;
+struct rext;
+
+/* Region extents: a request's, the victims of a release, the timers to
+ * arm.  A plain array (see reserve). */
+struct rext_buf {
+	struct rext **v;
+	guint len, cap;
+};
 
 /* A region extent: one piece per position.  What most events touch comes
  * first, in one cache line: an event finds the host's memory cold. */
@@ -56,7 +64,7 @@ struct rext {
 /* What the host knows of one FM request (by the pass-through id). */
 struct hreq {
 	uint64_t id;
-	GPtrArray *rexts;	/* struct rext *, live */
+	struct rext_buf rexts;	/* live */
 	struct hreq *next_spare;
 	unsigned chains_closed;
 	unsigned waiting;	/* region extents realizing or assembling */
@@ -204,12 +212,6 @@ struct resp_buf {
 	guint len, cap;
 };
 
-struct rext;
-
-struct rext_buf {
-	struct rext **v;
-	guint len, cap;
-};
 
 /* The interrupt thread's state first, the configuration and the links
  * (large, mostly cold) last: an event finds the host's memory cold, and
@@ -368,6 +370,17 @@ static bool rext_buf_has(const struct rext_buf *b, const struct rext *x)
 		if (b->v[i] == x)
 			return true;
 	return false;
+}
+
+/* Removes X, the last one taking its place (as g_ptr_array_remove_fast:
+ * on_use walks a request's region extents in this order). */
+static void rext_buf_remove(struct rext_buf *b, const struct rext *x)
+{
+	for (guint i = 0; i < b->len; i++)
+		if (b->v[i] == x) {
+			b->v[i] = b->v[--b->len];
+			return;
+		}
 }
 
 /* h->rexts is keyed by 64-bit ids held in the key pointer itself: no key
@@ -627,14 +640,14 @@ static void req_free(struct hreq *r)
 {
 	if (!r)
 		return;
-	g_ptr_array_unref(r->rexts);
+	g_free(r->rexts.v);
 	g_free(r);
 }
 
 static struct hreq *req_get(struct host *h, uint64_t id)
 {
 	struct hreq *r = req_find(h, id);
-	GPtrArray *rexts;
+	struct rext_buf rexts = { 0 };
 
 	if (r)
 		return r;
@@ -645,7 +658,6 @@ static struct hreq *req_get(struct host *h, uint64_t id)
 		rexts = r->rexts;
 	} else {
 		r = g_new(struct hreq, 1);
-		rexts = g_ptr_array_new();
 	}
 	*r = (struct hreq){ .id = id, .rexts = rexts };
 	sim_table_put(&h->reqs, id, r);
@@ -679,7 +691,7 @@ static void req_update(struct host *h, struct hreq *r)
 	if (h->tenant_connected)
 		sim_schedule(h->k, 0, h->tenant.capacity, h->tenant.target, &msg, sizeof(msg));
 forget:
-	if (r->settled && r->rexts->len == 0) {
+	if (r->settled && r->rexts.len == 0) {
 		sim_table_drop(&h->reqs, r->id);
 		r->next_spare = h->spare_reqs;
 		h->spare_reqs = r;
@@ -722,7 +734,7 @@ static struct rext *rext_new(struct host *h, struct hreq *r, const uint8_t tag[P
 	x->len = len;
 	x->state = state;
 	g_hash_table_insert(h->rexts, id_key(x->id), x);
-	g_ptr_array_add(r->rexts, x);
+	rext_buf_add(&r->rexts, x);
 	r->waiting++;
 	return x;
 }
@@ -804,7 +816,7 @@ static void rext_free(struct host *h, struct rext *x)
 	sim_cancel(h->k, x->timer);
 	if (x->assembling)
 		assembling_remove(h, x);
-	g_ptr_array_remove_fast(r->rexts, x);
+	rext_buf_remove(&r->rexts, x);
 	g_hash_table_steal(h->rexts, id_key(x->id));
 	x->id = 0;
 	x->same_offset_next = h->spare_rexts;
@@ -1834,8 +1846,8 @@ static void on_use(struct sim *k, void *target, const void *payload)
 	(void)k;
 	if (!r)
 		return;
-	for (guint i = 0; i < r->rexts->len; i++) {
-		struct rext *x = g_ptr_array_index(r->rexts, i);
+	for (guint i = 0; i < r->rexts.len; i++) {
+		struct rext *x = r->rexts.v[i];
 
 		if (x->state != HOST_EXTENT_ONLINE)
 			continue;
@@ -1846,8 +1858,8 @@ static void on_use(struct sim *k, void *target, const void *payload)
 		return;
 	/* stopped: deferred releases go ahead once their whole group is idle */
 	h->victims.len = 0;
-	for (guint i = 0; i < r->rexts->len; i++) {
-		struct rext *x = g_ptr_array_index(r->rexts, i);
+	for (guint i = 0; i < r->rexts.len; i++) {
+		struct rext *x = r->rexts.v[i];
 
 		if (x->deferred && !rext_buf_has(&h->victims, x))
 			rext_buf_add(&h->victims, x);
@@ -2239,7 +2251,7 @@ bool host_check_invariants(const struct host *h, GError **error)
 			broken = "a region extent miscounts its pieces";
 		else if (x->in_use > x->hpa_len)
 			broken = "more in use than a region extent holds";
-		else if (!g_ptr_array_find(x->req->rexts, x, NULL))
+		else if (!rext_buf_has(&x->req->rexts, x))
 			broken = "a region extent is missing from its request";
 		present += n;
 	}
@@ -2249,8 +2261,8 @@ bool host_check_invariants(const struct host *h, GError **error)
 
 		if (!r)
 			continue;
-		for (guint i = 0; i < r->rexts->len; i++)
-			waiting += waiting_state(((const struct rext *)g_ptr_array_index(r->rexts, i))->state);
+		for (guint i = 0; i < r->rexts.len; i++)
+			waiting += waiting_state(r->rexts.v[i]->state);
 		if (waiting != r->waiting)
 			broken = "a request miscounts its waiting region extents";
 	}
