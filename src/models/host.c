@@ -212,7 +212,6 @@ struct resp_buf {
 	guint len, cap;
 };
 
-
 /* The interrupt thread's state first, the configuration and the links
  * (large, mostly cold) last: an event finds the host's memory cold, and
  * the fewer lines it touches the better. */
@@ -988,7 +987,8 @@ static void chain_decided(struct host *h, unsigned p, struct hreq *r)
 static bool accepted_overlap(const struct host *h, unsigned p, const struct proto_extent *ext,
 			     const bool *accept, guint i)
 {
-	if (!h->ops->accepts_clear && host_overlap(h, p, ext[i].start, ext[i].len) != HOST_OVERLAP_NONE)
+	if (!h->ops->accepts_clear &&
+	    host_overlap(h, p, ext[i].start, ext[i].len) != HOST_OVERLAP_NONE)
 		return true;
 	for (guint j = 0; j < i; j++)
 		if (accept[j] && ext[j].start < ext[i].start + ext[i].len &&
