@@ -15,6 +15,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "sim/table.h"
+
 struct piece {
 	bool present;
 	bool half;		/* counted as a half-built interleave */
@@ -23,6 +25,14 @@ struct piece {
 };
 
 struct hreq;
+struct rext;
+
+/* Region extents: a request's, the victims of a release, the timers to
+ * arm.  A plain array (see reserve). */
+struct rext_buf {
+	struct rext **v;
+	guint len, cap;
+};
 
 /* A region extent: one piece per position.  What most events touch comes
  * first, in one cache line: an event finds the host's memory cold. */
@@ -41,10 +51,12 @@ struct rext {
 	uint64_t offset, len;	/* of each piece in its decoder */
 	uint64_t hpa;
 	uint8_t tag[PROTO_TAG_SIZE];
-	GArray *lost;		/* struct extent_range: HPA offsets (from HPA)
-				 * already counted lost, sorted, disjoint;
-				 * NULL: none */
-	/* the region extents assembling at the same offset, oldest first */
+	/* HPA offsets (from HPA) already counted lost, sorted, disjoint;
+	 * the array outlives the region extent (see rext_new) */
+	struct extent_range *lost;
+	guint nlost, lost_cap;
+	/* the region extents assembling at the same offset, oldest first;
+	 * NEXT also links the spare region extents */
 	struct rext *same_offset_prev, *same_offset_next;
 	struct piece pieces[INTERLEAVE_MAX_WAYS];
 };
@@ -52,7 +64,8 @@ struct rext {
 /* What the host knows of one FM request (by the pass-through id). */
 struct hreq {
 	uint64_t id;
-	GPtrArray *rexts;	/* struct rext *, live */
+	struct rext_buf rexts;	/* live */
+	struct hreq *next_spare;
 	unsigned chains_closed;
 	unsigned waiting;	/* region extents realizing or assembling */
 	bool decided;		/* a chain of it closed */
@@ -80,14 +93,32 @@ struct piece_index {
 	guint len, cap;
 };
 
+/* Plain arrays, LEN used of CAP, for what the host fills and empties on
+ * nearly every op: GArray's calls there cost more than the host's own
+ * bookkeeping.  reserve() grows them. */
+struct extent_buf {
+	struct proto_extent *v;
+	guint len, cap;
+};
+
+struct id_buf {
+	uint64_t *v;
+	guint len, cap;
+};
+
+struct record_buf {
+	struct proto_record *v;
+	guint len, cap;
+};
+
 struct host_link {
 	struct host *h;
 	unsigned position;
 	bool connected;
 	struct proto_mbox_port mbox;
 	struct piece_index pieces;
-	GArray *chain;		/* struct proto_extent: the open add chain */
-	GArray *chain_reqs;	/* uint64_t request of each chain extent */
+	struct extent_buf chain;	/* the open add chain */
+	struct id_buf chain_reqs;	/* the request of each chain extent */
 	uint64_t chain_deadline;	/* its first record read + the chain timeout */
 	/* With a chain timeout: the deadlines of the broken chains (records
 	 * were dropped after them), oldest first, each owed an empty answer;
@@ -105,7 +136,7 @@ struct host_link {
 
 enum job_kind {
 	JOB_DRAIN,		/* POSITION's event log */
-	JOB_RELEASE,		/* region extent ARG: give it back */
+	JOB_RELEASE,		/* region extent ARG (REXT): give it back */
 	JOB_CHAIN_TIMEOUT,	/* POSITION's chain number ARG */
 	JOB_DESTROY,		/* the region */
 	JOB_GIVE_BACK,		/* POSITION's range [ARG, ARG + LEN), for the policy */
@@ -117,6 +148,7 @@ struct job {
 	enum job_kind kind;
 	unsigned position;
 	uint64_t arg;
+	struct rext *rext;
 	uint64_t len;
 	uint64_t t_queued;
 	enum drain_state state;
@@ -130,9 +162,9 @@ enum op_then {
 	THEN_GET,
 	THEN_CLEAR,
 	THEN_RECORD,		/* ARG: index in the batch */
-	THEN_REALIZED,		/* ARG: region extent */
+	THEN_REALIZED,		/* ARG (REXT): region extent */
 	THEN_RESPONSE,		/* ARG: first response item of this command */
-	THEN_RELEASED,		/* ARG: region extent, POSITION: its piece */
+	THEN_RELEASED,		/* ARG (REXT): region extent, POSITION: its piece */
 	THEN_CONFIG,
 };
 
@@ -144,12 +176,12 @@ struct host_op {
 	struct proto_mbox_cmd cmd;
 	guint ranges_at, nranges;	/* in host.op_ranges */
 	uint64_t arg;
+	struct rext *rext;	/* that ARG names (rext_named) */
 };
 
 /* The ops queued, FIFO from HEAD, and (range_buf) the ranges of their
- * commands: plain arrays, emptied whenever the queue runs dry, which is
- * after nearly every op (GArray calls there cost more than the ops' own
- * bookkeeping). */
+ * commands, emptied whenever the queue runs dry, which is after nearly
+ * every op. */
 struct op_queue {
 	struct host_op *ops;
 	guint head, len, cap;
@@ -160,11 +192,24 @@ struct range_buf {
 	guint len, cap;
 };
 
+/* The jobs queued, FIFO from HEAD. */
+struct job_queue {
+	struct job *v;
+	guint head, len, cap;
+};
+
 /* One accepted extent of the response being sent. */
 struct resp_item {
-	uint64_t rext;		/* 1-way: the region extent realized for it */
+	/* 1-way: the region extent realized for it (rext_named) */
+	struct rext *rext;
+	uint64_t rext_id;
 	uint64_t request;
 	struct proto_extent ext;
+};
+
+struct resp_buf {
+	struct resp_item *v;
+	guint len, cap;
 };
 
 /* The interrupt thread's state first, the configuration and the links
@@ -178,9 +223,8 @@ struct host {
 	bool destroyed;
 	struct host_op inflight;
 	struct op_queue ops_q;
-	guint jobs_head;
 	struct range_buf op_ranges;
-	GArray *jobs;		/* struct job, FIFO from jobs_head */
+	struct job_queue jobs;
 	struct job job;
 	const struct host_policy_ops *ops;
 	void *policy_data;
@@ -190,23 +234,31 @@ struct host {
 	struct host_tenant_port tenant;
 	host_observer_fn observer;
 	void *observer_data;
-	GHashTable *rexts;	/* id_key(id) -> struct rext, owned */
-	GHashTable *reqs;	/* id_key(id) -> struct hreq, owned */
-	/* N-way region extents waiting for pieces: id_key(offset) -> the
-	 * oldest of those at that offset (a piece joins the oldest that fits) */
-	GHashTable *assembling;
-	GPtrArray *unarmed;	/* struct rext *, assembling, no timer yet */
+	/* id_key(id) -> struct rext, owned.  A GHashTable for its iteration
+	 * order: expand_groups and destroy_region release in that order. */
+	GHashTable *rexts;
+	struct sim_table reqs;	/* id -> struct hreq, owned */
+	/* N-way region extents waiting for pieces: offset -> the oldest of
+	 * those at that offset (a piece joins the oldest that fits) */
+	struct sim_table assembling;
+	/* Freed requests and region extents, kept for reuse: most requests
+	 * come and go whole, and malloc, free and a new pointer array each
+	 * time cost more than the host's own work on them. */
+	struct hreq *spare_reqs;
+	struct rext *spare_rexts;
+	struct rext_buf unarmed;	/* assembling, no timer yet */
 	uint64_t next_rext;
-	GArray *incoming;	/* struct proto_record of the command in flight */
+	struct record_buf incoming;	/* of the command in flight */
 	GArray *incoming_regions;	/* struct proto_region */
-	GArray *batch;		/* struct proto_record being handled */
+	struct record_buf batch;	/* being handled */
 	bool batch_dropped;	/* records were dropped after the batch */
 	uint64_t batch_t_read;
 	uint64_t drain_t_irq;
-	GArray *resp;		/* struct resp_item of the response being sent */
-	GArray *resp_reqs;	/* uint64_t requests of the chain being answered */
-	GArray *accept;		/* bool, scratch for decide_chain */
-	GPtrArray *victims;	/* struct rext *, scratch */
+	struct resp_buf resp;	/* of the response being sent */
+	struct id_buf resp_reqs;	/* requests of the chain being answered */
+	bool *accept;		/* scratch for decide_chain, ACCEPT_CAP of them */
+	guint accept_cap;
+	struct rext_buf victims;	/* scratch */
 	struct host_stats stats;
 	struct host_config cfg;
 	struct host_link links[INTERLEAVE_MAX_WAYS];
@@ -296,8 +348,42 @@ bool host_config_validate(const struct host_config *cfg, GError **error)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* The hash tables are keyed by 64-bit ids and offsets held in the key
- * pointer itself: no key to dereference, equality by pointer. */
+/* V, an array of CAP elements of SIZE bytes, grown to hold WANT. */
+static inline void *reserve(void *v, guint *cap, guint want, size_t size)
+{
+	if (G_LIKELY(want <= *cap))
+		return v;
+	*cap = MAX(MAX(16, 2 * *cap), want);
+	return g_realloc_n(v, *cap, size);
+}
+
+static void rext_buf_add(struct rext_buf *b, struct rext *x)
+{
+	b->v = reserve(b->v, &b->cap, b->len + 1, sizeof(*b->v));
+	b->v[b->len++] = x;
+}
+
+static bool rext_buf_has(const struct rext_buf *b, const struct rext *x)
+{
+	for (guint i = 0; i < b->len; i++)
+		if (b->v[i] == x)
+			return true;
+	return false;
+}
+
+/* Removes X, the last one taking its place (as g_ptr_array_remove_fast:
+ * on_use walks a request's region extents in this order). */
+static void rext_buf_remove(struct rext_buf *b, const struct rext *x)
+{
+	for (guint i = 0; i < b->len; i++)
+		if (b->v[i] == x) {
+			b->v[i] = b->v[--b->len];
+			return;
+		}
+}
+
+/* h->rexts is keyed by 64-bit ids held in the key pointer itself: no key
+ * to dereference, equality by pointer. */
 G_STATIC_ASSERT(sizeof(gpointer) >= sizeof(uint64_t));
 
 static gpointer id_key(uint64_t id)
@@ -305,9 +391,9 @@ static gpointer id_key(uint64_t id)
 	return (gpointer)(uintptr_t)id;
 }
 
-/* What g_int64_hash gives for the id: the tables keep the layout, hence
- * the iteration order (expand_groups, destroy_region), they had when
- * keyed by pointers to ids. */
+/* What g_int64_hash gives for the id: the table keeps the layout, hence
+ * the iteration order (expand_groups, destroy_region), it had when keyed
+ * by pointers to ids. */
 static guint id_hash(gconstpointer key)
 {
 	uint64_t v = (uintptr_t)key;
@@ -385,6 +471,15 @@ static struct rext *rext_get(const struct host *h, uint64_t id)
 	return g_hash_table_lookup(h->rexts, id_key(id));
 }
 
+/* What the thread does later names a region extent by id (one freed
+ * meanwhile is simply not found) and, to find it without a lookup, by
+ * pointer: that stays readable, since freed region extents are kept as
+ * spares, with id 0, until the host goes.  X if it is still ID. */
+static struct rext *rext_named(struct rext *x, uint64_t id)
+{
+	return x && x->id == id ? x : NULL;
+}
+
 static uint64_t realize_cost(const struct host *h, const struct rext *x)
 {
 	const struct latency_params *l = &h->cfg.latency;
@@ -407,31 +502,32 @@ static void thread_run(struct host *h);
 /* The job queued, valid until the next push. */
 static struct job *job_push(struct host *h, enum job_kind kind, unsigned position, uint64_t arg)
 {
-	struct job j = { .kind = kind, .position = position, .arg = arg, .t_queued = sim_now(h->k) };
+	struct job_queue *q = &h->jobs;
+	struct job *j;
 
-	g_array_append_val(h->jobs, j);
-	return &g_array_index(h->jobs, struct job, h->jobs->len - 1);
+	q->v = reserve(q->v, &q->cap, q->len + 1, sizeof(*q->v));
+	j = &q->v[q->len++];
+	*j = (struct job){ .kind = kind, .position = position, .arg = arg,
+			   .t_queued = sim_now(h->k) };
+	return j;
 }
 
 static bool job_pop(struct host *h, struct job *out)
 {
-	if (h->jobs_head == h->jobs->len)
+	struct job_queue *q = &h->jobs;
+
+	if (q->head == q->len)
 		return false;
-	*out = g_array_index(h->jobs, struct job, h->jobs_head++);
-	if (h->jobs_head == h->jobs->len) {
-		g_array_set_size(h->jobs, 0);
-		h->jobs_head = 0;
-	}
+	*out = q->v[q->head++];
+	if (q->head == q->len)
+		q->head = q->len = 0;
 	return true;
 }
 
 /* Room for one more op at the end of Q. */
 static void op_queue_reserve(struct op_queue *q)
 {
-	if (q->len < q->cap)
-		return;
-	q->cap = MAX(16, 2 * q->cap);
-	q->ops = g_renew(struct host_op, q->ops, q->cap);
+	q->ops = reserve(q->ops, &q->cap, q->len + 1, sizeof(*q->ops));
 }
 
 /* OP goes first: it runs next. */
@@ -446,16 +542,13 @@ static void op_queue_push_front(struct op_queue *q, const struct host_op *op)
 	q->ops[--q->head] = *op;
 }
 
+/* N > 0 */
 static void ranges_append(struct host *h, const struct proto_range *ranges, guint n)
 {
 	struct range_buf *b = &h->op_ranges;
 
-	if (b->len + n > b->cap) {
-		b->cap = MAX(MAX(16, 2 * b->cap), b->len + n);
-		b->v = g_renew(struct proto_range, b->v, b->cap);
-	}
-	if (n)
-		memcpy(b->v + b->len, ranges, n * sizeof(*ranges));
+	b->v = reserve(b->v, &b->cap, b->len + n, sizeof(*b->v));
+	memcpy(b->v + b->len, ranges, n * sizeof(*ranges));
 	b->len += n;
 }
 
@@ -467,13 +560,23 @@ static struct host_op *op_push(struct host *h, enum op_kind kind, enum op_then t
 
 	op_queue_reserve(q);
 	op = &q->ops[q->len++];
-	*op = (struct host_op){ .kind = kind, .then = then, .position = position, .arg = arg };
+	/* the fields only the other kind uses (the delay, the command) keep
+	 * what an earlier op left: nothing reads them */
+	op->kind = kind;
+	op->then = then;
+	op->position = position;
+	op->arg = arg;
+	op->rext = NULL;
 	return op;
 }
 
-static void op_delay(struct host *h, uint64_t delay, enum op_then then, uint64_t arg)
+static struct host_op *op_delay(struct host *h, uint64_t delay, enum op_then then,
+				uint64_t arg)
 {
-	op_push(h, OP_DELAY, then, 0, arg)->delay = delay;
+	struct host_op *op = op_push(h, OP_DELAY, then, 0, arg);
+
+	op->delay = delay;
+	return op;
 }
 
 /* A mailbox command to POSITION with N ranges (copied); the caller may
@@ -484,10 +587,11 @@ static struct host_op *op_mbox(struct host *h, unsigned position, uint16_t opcod
 {
 	struct host_op *op = op_push(h, OP_MBOX, then, position, arg);
 
-	op->cmd.opcode = opcode;
+	op->cmd = (struct proto_mbox_cmd){ .opcode = opcode };
 	op->ranges_at = h->op_ranges.len;
 	op->nranges = n;
-	ranges_append(h, ranges, n);
+	if (n)
+		ranges_append(h, ranges, n);
 	return op;
 }
 
@@ -506,7 +610,7 @@ static void op_start(struct host *h)
 		l = &h->links[op->position];
 		/* only the command that fills them empties them (see expecting) */
 		if (op->cmd.opcode == PROTO_OP_GET_EVENT_RECORDS)
-			g_array_set_size(h->incoming, 0);
+			h->incoming.len = 0;
 		else if (op->cmd.opcode == PROTO_OP_GET_DC_CONFIG)
 			g_array_set_size(h->incoming_regions, 0);
 		proto_mbox_send(h->k, &l->mbox, &op->cmd, h->op_ranges.v + op->ranges_at,
@@ -520,25 +624,43 @@ static void op_start(struct host *h)
 
 /* ---- requests ------------------------------------------------------------ */
 
+static struct hreq *req_find(const struct host *h, uint64_t id)
+{
+	return sim_table_get(&h->reqs, id);
+}
+
+/* The request in slot I of h->reqs, or NULL: for walks over them all. */
+static struct hreq *req_at(const struct host *h, uint32_t i)
+{
+	return (struct hreq *)(uintptr_t)h->reqs.slots[i].value;
+}
+
+static void req_free(struct hreq *r)
+{
+	if (!r)
+		return;
+	g_free(r->rexts.v);
+	g_free(r);
+}
+
 static struct hreq *req_get(struct host *h, uint64_t id)
 {
-	struct hreq *r = g_hash_table_lookup(h->reqs, id_key(id));
+	struct hreq *r = req_find(h, id);
+	struct rext_buf rexts = { 0 };
 
 	if (r)
 		return r;
-	r = g_new0(struct hreq, 1);
-	r->id = id;
-	r->rexts = g_ptr_array_new();
-	g_hash_table_insert(h->reqs, id_key(id), r);
+	r = h->spare_reqs;
+	if (r) {
+		/* a spare request kept its (empty) array */
+		h->spare_reqs = r->next_spare;
+		rexts = r->rexts;
+	} else {
+		r = g_new(struct hreq, 1);
+	}
+	*r = (struct hreq){ .id = id, .rexts = rexts };
+	sim_table_put(&h->reqs, id, r);
 	return r;
-}
-
-static void req_free(gpointer data)
-{
-	struct hreq *r = data;
-
-	g_ptr_array_unref(r->rexts);
-	g_free(r);
 }
 
 /* Reports the request once nothing of it waits any more and every device
@@ -568,8 +690,11 @@ static void req_update(struct host *h, struct hreq *r)
 	if (h->tenant_connected)
 		sim_schedule(h->k, 0, h->tenant.capacity, h->tenant.target, &msg, sizeof(msg));
 forget:
-	if (r->settled && r->rexts->len == 0)
-		g_hash_table_remove(h->reqs, id_key(r->id));
+	if (r->settled && r->rexts.len == 0) {
+		sim_table_drop(&h->reqs, r->id);
+		r->next_spare = h->spare_reqs;
+		h->spare_reqs = r;
+	}
 }
 
 /* ---- region extents ----------------------------------------------------- */
@@ -589,8 +714,18 @@ static void rext_set_state(struct rext *x, enum host_extent_state s)
 static struct rext *rext_new(struct host *h, struct hreq *r, const uint8_t tag[PROTO_TAG_SIZE],
 			     uint64_t offset, uint64_t len, enum host_extent_state state)
 {
-	struct rext *x = g_new0(struct rext, 1);
+	struct rext *x = h->spare_rexts;
+	struct extent_range *lost = NULL;
+	guint lost_cap = 0;
 
+	if (x) {
+		h->spare_rexts = x->same_offset_next;
+		lost = x->lost;
+		lost_cap = x->lost_cap;
+	} else {
+		x = g_new(struct rext, 1);
+	}
+	*x = (struct rext){ .lost = lost, .lost_cap = lost_cap };
 	x->id = ++h->next_rext;
 	x->req = r;
 	memcpy(x->tag, tag, PROTO_TAG_SIZE);
@@ -598,7 +733,7 @@ static struct rext *rext_new(struct host *h, struct hreq *r, const uint8_t tag[P
 	x->len = len;
 	x->state = state;
 	g_hash_table_insert(h->rexts, id_key(x->id), x);
-	g_ptr_array_add(r->rexts, x);
+	rext_buf_add(&r->rexts, x);
 	r->waiting++;
 	return x;
 }
@@ -633,11 +768,11 @@ static void piece_remove(struct host *h, struct rext *x, unsigned p)
 
 static void assembling_add(struct host *h, struct rext *x)
 {
-	struct rext *y = g_hash_table_lookup(h->assembling, id_key(x->offset));
+	struct rext *y = sim_table_get(&h->assembling, x->offset);
 
 	x->assembling = true;
 	if (!y) {
-		g_hash_table_insert(h->assembling, id_key(x->offset), x);
+		sim_table_put(&h->assembling, x->offset, x);
 		return;
 	}
 	while (y->same_offset_next)
@@ -656,9 +791,9 @@ static void assembling_remove(struct host *h, struct rext *x)
 	if (x->same_offset_prev)
 		x->same_offset_prev->same_offset_next = next;
 	else if (next)
-		g_hash_table_insert(h->assembling, id_key(x->offset), next);
+		*sim_table_find(&h->assembling, x->offset, 0) = (uintptr_t)next;
 	else
-		g_hash_table_remove(h->assembling, id_key(x->offset));
+		sim_table_drop(&h->assembling, x->offset);
 	x->same_offset_prev = x->same_offset_next = NULL;
 }
 
@@ -666,8 +801,7 @@ static void rext_destroy(gpointer data)
 {
 	struct rext *x = data;
 
-	if (x->lost)
-		g_array_unref(x->lost);
+	g_free(x->lost);
 	g_free(x);
 }
 
@@ -681,8 +815,11 @@ static void rext_free(struct host *h, struct rext *x)
 	sim_cancel(h->k, x->timer);
 	if (x->assembling)
 		assembling_remove(h, x);
-	g_ptr_array_remove_fast(r->rexts, x);
-	g_hash_table_remove(h->rexts, id_key(x->id));
+	rext_buf_remove(&r->rexts, x);
+	g_hash_table_steal(h->rexts, id_key(x->id));
+	x->id = 0;
+	x->same_offset_next = h->spare_rexts;
+	h->spare_rexts = x;
 	req_update(h, r);
 }
 
@@ -709,7 +846,7 @@ static void rext_release(struct host *h, struct rext *x)
 		struct proto_range r = { pc->start, pc->len };
 
 		if (pc->present)
-			op_mbox(h, p, PROTO_OP_RELEASE_DC, &r, 1, THEN_RELEASED, x->id);
+			op_mbox(h, p, PROTO_OP_RELEASE_DC, &r, 1, THEN_RELEASED, x->id)->rext = x;
 	}
 }
 
@@ -730,7 +867,7 @@ static void rext_online(struct host *h, struct rext *x)
 /* Every region extent holding DPA of POSITION that overlaps
  * [START, START + LEN), appended to OUT (each once), by descending DPA. */
 static void overlapping(const struct host *h, unsigned p, uint64_t start, uint64_t len,
-			GPtrArray *out)
+			struct rext_buf *out)
 {
 	const struct piece_index *ix = &h->links[p].pieces;
 
@@ -739,13 +876,13 @@ static void overlapping(const struct host *h, unsigned p, uint64_t start, uint64
 
 		if (ix->spans[i].end <= start)
 			break;
-		if (!g_ptr_array_find(out, x, NULL))
-			g_ptr_array_add(out, x);
+		if (!rext_buf_has(out, x))
+			rext_buf_add(out, x);
 	}
 }
 
 /* With tag groups, the victims grow to every region extent of their tags. */
-static void expand_groups(struct host *h, GPtrArray *v)
+static void expand_groups(struct host *h, struct rext_buf *v)
 {
 	GHashTableIter it;
 	gpointer value;
@@ -754,7 +891,7 @@ static void expand_groups(struct host *h, GPtrArray *v)
 	if (!h->cfg.tag_groups)
 		return;
 	for (guint i = 0; i < n; i++) {
-		const struct rext *x = g_ptr_array_index(v, i);
+		const struct rext *x = v->v[i];
 
 		if (proto_tag_is_zero(x->tag))
 			continue;
@@ -762,8 +899,8 @@ static void expand_groups(struct host *h, GPtrArray *v)
 		while (g_hash_table_iter_next(&it, NULL, &value)) {
 			struct rext *y = value;
 
-			if (proto_tag_equal(y->tag, x->tag) && !g_ptr_array_find(v, y, NULL))
-				g_ptr_array_add(v, y);
+			if (proto_tag_equal(y->tag, x->tag) && !rext_buf_has(v, y))
+				rext_buf_add(v, y);
 		}
 	}
 }
@@ -779,8 +916,8 @@ struct chain_timer_msg {
 
 static void chain_reset(struct host_link *l)
 {
-	g_array_set_size(l->chain, 0);
-	g_array_set_size(l->chain_reqs, 0);
+	l->chain.len = 0;
+	l->chain_reqs.len = 0;
 }
 
 /* Sets the chain timer for the oldest chain the host has not answered: a
@@ -792,11 +929,24 @@ static void chain_arm(struct host *h, struct host_link *l)
 
 	sim_cancel(h->k, l->chain_timer);
 	l->chain_timer = SIM_HANDLE_NONE;
-	if (!h->cfg.chain_timeout || (l->broken->len == 0 && l->chain->len == 0))
+	if (!h->cfg.chain_timeout || (l->broken->len == 0 && l->chain.len == 0))
 		return;
 	deadline = l->broken->len ? g_array_index(l->broken, uint64_t, 0) : l->chain_deadline;
 	l->chain_timer = sim_schedule(h->k, deadline > now ? deadline - now : 0, on_chain_timer,
 				      h, &m, sizeof(m));
+}
+
+/* Appends the ranges of the response items [FIRST, FIRST + N). */
+static void resp_ranges(struct host *h, guint first, guint n)
+{
+	struct range_buf *b = &h->op_ranges;
+
+	b->v = reserve(b->v, &b->cap, b->len + n, sizeof(*b->v));
+	for (guint i = 0; i < n; i++) {
+		const struct resp_item *it = &h->resp.v[first + i];
+
+		b->v[b->len++] = (struct proto_range){ it->ext.start, it->ext.len };
+	}
 }
 
 /* Queues the Add DC Response for the items of h->resp, in as many
@@ -804,18 +954,13 @@ static void chain_arm(struct host *h, struct host_link *l)
 static void respond(struct host *h, unsigned p)
 {
 	guint per = proto_payload_ranges(h->cfg.decoders[p].payload_size);
-	guint n = h->resp->len, at = 0;
+	guint n = h->resp.len, at = 0;
 
 	do {
 		guint m = MIN(per, n - at);
 		struct host_op *op = op_mbox(h, p, PROTO_OP_ADD_DC_RESPONSE, NULL, 0, THEN_RESPONSE, at);
 
-		for (guint i = 0; i < m; i++) {
-			const struct resp_item *it = &g_array_index(h->resp, struct resp_item, at + i);
-			struct proto_range r = { it->ext.start, it->ext.len };
-
-			ranges_append(h, &r, 1);
-		}
+		resp_ranges(h, at, m);
 		op->nranges = m;
 		op->cmd.flags = at + m < n ? PROTO_RESPONSE_MORE : 0;
 		at += m;
@@ -842,7 +987,8 @@ static void chain_decided(struct host *h, unsigned p, struct hreq *r)
 static bool accepted_overlap(const struct host *h, unsigned p, const struct proto_extent *ext,
 			     const bool *accept, guint i)
 {
-	if (host_overlap(h, p, ext[i].start, ext[i].len) != HOST_OVERLAP_NONE)
+	if (!h->ops->accepts_clear &&
+	    host_overlap(h, p, ext[i].start, ext[i].len) != HOST_OVERLAP_NONE)
 		return true;
 	for (guint j = 0; j < i; j++)
 		if (accept[j] && ext[j].start < ext[i].start + ext[i].len &&
@@ -856,19 +1002,21 @@ static bool accepted_overlap(const struct host *h, unsigned p, const struct prot
 static void chain_close(struct host *h, unsigned p)
 {
 	struct host_link *l = &h->links[p];
-	const struct proto_extent *ext = (const struct proto_extent *)l->chain->data;
-	const uint64_t *reqs = (const uint64_t *)l->chain_reqs->data;
-	guint n = l->chain->len;
+	const struct proto_extent *ext = l->chain.v;
+	const uint64_t *reqs = l->chain_reqs.v;
+	guint n = l->chain.len;
 	bool *accept;
 
-	g_array_set_size(h->accept, n);
-	accept = (bool *)h->accept->data;
+	h->accept = reserve(h->accept, &h->accept_cap, n, sizeof(*h->accept));
+	accept = h->accept;
 	memset(accept, 0, n * sizeof(bool));
 	/* the policy may wait: the chain stays open for its next closing record */
 	if (!h->destroyed && !h->ops->decide_chain(h, h->policy_data, p, ext, n, accept))
 		return;
-	g_array_set_size(h->resp, 0);
-	g_array_set_size(h->resp_reqs, 0);
+	h->resp.len = 0;
+	h->resp_reqs.len = 0;
+	h->resp.v = reserve(h->resp.v, &h->resp.cap, n, sizeof(*h->resp.v));
+	h->resp_reqs.v = reserve(h->resp_reqs.v, &h->resp_reqs.cap, n, sizeof(*h->resp_reqs.v));
 	for (guint i = 0; i < n; i++) {
 		struct hreq *r = req_get(h, reqs[i]);
 		struct resp_item it = { .request = reqs[i], .ext = ext[i] };
@@ -878,7 +1026,7 @@ static void chain_close(struct host *h, unsigned p)
 			seen = reqs[j] == reqs[i];
 		if (!seen) {
 			chain_decided(h, p, r);
-			g_array_append_val(h->resp_reqs, reqs[i]);
+			h->resp_reqs.v[h->resp_reqs.len++] = reqs[i];
 		}
 		if (accept[i] && accepted_overlap(h, p, ext, accept, i)) {
 			sim_fail(h->k, "host '%s': policy '%s' accepted [%#" PRIx64 ", +%" PRIu64 "] of "
@@ -899,18 +1047,19 @@ static void chain_close(struct host *h, unsigned p)
 			x->hpa = x->offset;
 			x->hpa_len = x->len;
 			piece_add(h, x, 0, ext[i].start, ext[i].len);
-			op_delay(h, realize_cost(h, x), THEN_REALIZED, x->id);
-			it.rext = x->id;
+			op_delay(h, realize_cost(h, x), THEN_REALIZED, x->id)->rext = x;
+			it.rext = x;
+			it.rext_id = x->id;
 		}
-		g_array_append_val(h->resp, it);
+		h->resp.v[h->resp.len++] = it;
 	}
 	/* N-way: offsets refused here leave their partners without a set */
-	for (guint i = 0; h->cfg.ways > 1 && i < h->resp_reqs->len; i++) {
-		uint64_t id = g_array_index(h->resp_reqs, uint64_t, i);
+	for (guint i = 0; h->cfg.ways > 1 && i < h->resp_reqs.len; i++) {
+		uint64_t id = h->resp_reqs.v[i];
 		bool any = false;
 
-		for (guint j = 0; j < h->resp->len && !any; j++)
-			any = g_array_index(h->resp, struct resp_item, j).request == id;
+		for (guint j = 0; j < h->resp.len && !any; j++)
+			any = h->resp.v[j].request == id;
 		if (!any)
 			req_get(h, id)->gave_up = true;
 	}
@@ -923,11 +1072,14 @@ static void chain_append(struct host *h, unsigned p, const struct proto_record *
 {
 	struct host_link *l = &h->links[p];
 
-	if (l->chain->len == 0)
+	if (l->chain.len == 0)
 		l->chain_deadline = add_sat(sim_now(h->k), h->cfg.chain_timeout);
-	g_array_append_val(l->chain, rec->extent);
-	g_array_append_val(l->chain_reqs, rec->sim.request);
-	if (l->chain->len == 1)
+	l->chain.v = reserve(l->chain.v, &l->chain.cap, l->chain.len + 1, sizeof(*l->chain.v));
+	l->chain.v[l->chain.len++] = rec->extent;
+	l->chain_reqs.v = reserve(l->chain_reqs.v, &l->chain_reqs.cap, l->chain_reqs.len + 1,
+				  sizeof(*l->chain_reqs.v));
+	l->chain_reqs.v[l->chain_reqs.len++] = rec->sim.request;
+	if (l->chain.len == 1)
 		chain_arm(h, l);
 	if (!(rec->flags & PROTO_RECORD_MORE))
 		chain_close(h, p);
@@ -942,7 +1094,7 @@ static void chain_break(struct host *h, unsigned p)
 {
 	struct host_link *l = &h->links[p];
 
-	if (!h->cfg.chain_timeout || l->chain->len == 0)
+	if (!h->cfg.chain_timeout || l->chain.len == 0)
 		return;
 	g_array_append_val(l->broken, l->chain_deadline);
 	chain_reset(l);
@@ -985,12 +1137,7 @@ static bool chain_resync(struct host *h, const struct host_op *op,
 	h->stats.offers_skipped++;
 	empty.cmd.opcode = PROTO_OP_ADD_DC_RESPONSE;
 	again.ranges_at = h->op_ranges.len;
-	for (guint i = 0; i < op->nranges; i++) {
-		const struct resp_item *it = &g_array_index(h->resp, struct resp_item, op->arg + i);
-		struct proto_range r = { it->ext.start, it->ext.len };
-
-		ranges_append(h, &r, 1);
-	}
+	resp_ranges(h, (guint)op->arg, op->nranges);
 	op_queue_push_front(&h->ops_q, &again);
 	op_queue_push_front(&h->ops_q, &empty);
 	chain_arm(h, l);
@@ -1008,12 +1155,12 @@ static void chain_settled(struct host *h, struct host_link *l)
 	chain_arm(h, l);
 }
 
-static uint64_t group_in_use(const GPtrArray *v)
+static uint64_t group_in_use(const struct rext_buf *v)
 {
 	uint64_t n = 0;
 
 	for (guint i = 0; i < v->len; i++)
-		n += ((const struct rext *)g_ptr_array_index(v, i))->in_use;
+		n += v->v[i]->in_use;
 	return n;
 }
 
@@ -1035,10 +1182,8 @@ static uint64_t rext_lose(struct rext *x, uint64_t lo, uint64_t hi)
 	uint64_t end = MIN(hi, x->in_use), at = lo, n = 0;
 	guint first, last;
 
-	if (!x->lost)
-		x->lost = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
-	for (guint i = 0; i < x->lost->len && at < end; i++) {
-		const struct extent_range *r = &g_array_index(x->lost, struct extent_range, i);
+	for (guint i = 0; i < x->nlost && at < end; i++) {
+		const struct extent_range *r = &x->lost[i];
 
 		if (r->start >= end)
 			break;
@@ -1049,22 +1194,28 @@ static uint64_t rext_lose(struct rext *x, uint64_t lo, uint64_t hi)
 	if (at < end)
 		n += end - at;
 	/* merge [LO, HI) with the ranges it touches */
-	for (first = 0; first < x->lost->len; first++) {
-		const struct extent_range *r = &g_array_index(x->lost, struct extent_range, first);
+	for (first = 0; first < x->nlost; first++) {
+		const struct extent_range *r = &x->lost[first];
 
 		if (r->start + r->len >= lo)
 			break;
 	}
-	for (last = first; last < x->lost->len; last++) {
-		const struct extent_range *r = &g_array_index(x->lost, struct extent_range, last);
+	for (last = first; last < x->nlost; last++) {
+		const struct extent_range *r = &x->lost[last];
 
 		if (r->start > hi)
 			break;
 		lo = MIN(lo, r->start);
 		hi = MAX(hi, r->start + r->len);
 	}
-	g_array_remove_range(x->lost, first, last - first);
-	g_array_insert_val(x->lost, first, ((struct extent_range){ lo, hi - lo }));
+	/* [FIRST, LAST) becomes the one merged range */
+	if (first == last && x->nlost == x->lost_cap) {
+		x->lost_cap = MAX(4, 2 * x->lost_cap);
+		x->lost = g_renew(struct extent_range, x->lost, x->lost_cap);
+	}
+	memmove(x->lost + first + 1, x->lost + last, (x->nlost - last) * sizeof(*x->lost));
+	x->nlost = x->nlost + 1 - (last - first);
+	x->lost[first] = (struct extent_range){ lo, hi - lo };
 	return n;
 }
 
@@ -1080,19 +1231,19 @@ static void lost_report(struct host *h, uint64_t lost)
 
 /* Gives back the region extents of V, whole: what of them is in use is
  * lost. */
-static void release_victims(struct host *h, GPtrArray *v)
+static void release_victims(struct host *h, struct rext_buf *v)
 {
 	uint64_t lost = 0;
 
 	for (guint i = 0; i < v->len; i++) {
-		struct rext *x = g_ptr_array_index(v, i);
+		struct rext *x = v->v[i];
 
 		lost += rext_lose(x, 0, x->hpa_len);
 		x->in_use = 0;
 	}
 	lost_report(h, lost);
 	for (guint i = 0; i < v->len; i++)
-		rext_release(h, g_ptr_array_index(v, i));
+		rext_release(h, v->v[i]);
 }
 
 /* Release Capacity: every region extent overlapping the range goes whole
@@ -1100,11 +1251,11 @@ static void release_victims(struct host *h, GPtrArray *v)
  * not in use, or never (the FM must ask again). */
 static void release_record(struct host *h, unsigned p, const struct proto_extent *e)
 {
-	GPtrArray *v = h->victims;
+	struct rext_buf *v = &h->victims;
 	struct host_report rep = { 0 };
 	uint64_t busy;
 
-	g_ptr_array_set_size(v, 0);
+	v->len = 0;
 	if (!h->destroyed)
 		overlapping(h, p, e->start, e->len, v);
 	if (v->len == 0) {
@@ -1121,7 +1272,7 @@ static void release_record(struct host *h, unsigned p, const struct proto_extent
 			h->stats.deferred++;
 			rep.kind = HOST_REPORT_DEFERRED;
 			for (guint i = 0; i < v->len; i++)
-				((struct rext *)g_ptr_array_index(v, i))->deferred = true;
+				v->v[i]->deferred = true;
 			break;
 		}
 		/* fall through */
@@ -1133,7 +1284,7 @@ static void release_record(struct host *h, unsigned p, const struct proto_extent
 		h->stats.ignored++;
 		rep.kind = HOST_REPORT_IGNORED;
 		for (guint i = 0; i < v->len; i++) {
-			struct rext *x = g_ptr_array_index(v, i);
+			struct rext *x = v->v[i];
 
 			for (unsigned q = 0; q < h->cfg.ways; q++) {
 				struct piece *pc = &x->pieces[q];
@@ -1173,20 +1324,20 @@ static uint64_t forced_loss(const struct host *h, struct rext *x, unsigned p, ui
  * back its partners, losing what was in use on them too. */
 static void forced_record(struct host *h, unsigned p, const struct proto_extent *e)
 {
-	GPtrArray *v = h->victims;
+	struct rext_buf *v = &h->victims;
 	uint64_t lost = 0;
 
 	h->stats.forced++;
-	g_ptr_array_set_size(v, 0);
+	v->len = 0;
 	overlapping(h, p, e->start, e->len, v);
 	for (guint i = 0; i < v->len; i++)
-		lost += forced_loss(h, g_ptr_array_index(v, i), p, e->start, e->len);
+		lost += forced_loss(h, v->v[i], p, e->start, e->len);
 	lost_report(h, lost);
 	if (v->len == 0)
 		return;
 	if (h->ops->decide_forced(h, h->policy_data, p, e) == HOST_FORCED_IGNORE) {
 		for (guint i = 0; i < v->len; i++) {
-			struct rext *x = g_ptr_array_index(v, i);
+			struct rext *x = v->v[i];
 			struct piece *pc = &x->pieces[p];
 
 			x->stale = true;
@@ -1201,7 +1352,7 @@ static void forced_record(struct host *h, unsigned p, const struct proto_extent 
 	/* whatever the device still holds of the forced piece comes back as
 	 * an unknown range if the FM asks for it */
 	for (guint i = 0; i < v->len; i++)
-		piece_remove(h, g_ptr_array_index(v, i), p);
+		piece_remove(h, v->v[i], p);
 	release_victims(h, v);
 }
 
@@ -1253,7 +1404,7 @@ static void assemble_piece(struct host *h, unsigned p, const struct resp_item *i
 	uint64_t offset = it->ext.start - h->cfg.decoders[p].dpa_base;
 	struct hreq *r = req_get(h, it->request);
 	struct extent_range pieces[INTERLEAVE_MAX_WAYS], hpa;
-	struct rext *x = g_hash_table_lookup(h->assembling, id_key(offset));
+	struct rext *x = sim_table_get(&h->assembling, offset);
 
 	while (x && (x->len != it->ext.len || x->pieces[p].present ||
 		     !proto_tag_equal(x->tag, it->ext.tag)))
@@ -1261,7 +1412,7 @@ static void assemble_piece(struct host *h, unsigned p, const struct resp_item *i
 	if (!x) {
 		x = rext_new(h, r, it->ext.tag, offset, it->ext.len, HOST_EXTENT_ASSEMBLING);
 		assembling_add(h, x);
-		g_ptr_array_add(h->unarmed, x);
+		rext_buf_add(&h->unarmed, x);
 	}
 	piece_add(h, x, p, it->ext.start, it->ext.len);
 	x->pieces[p].half = true;
@@ -1278,10 +1429,15 @@ static void assemble_piece(struct host *h, unsigned p, const struct resp_item *i
 	assembling_remove(h, x);
 	sim_cancel(h->k, x->timer);
 	x->timer = SIM_HANDLE_NONE;
-	op_delay(h, realize_cost(h, x), THEN_REALIZED, x->id);
+	op_delay(h, realize_cost(h, x), THEN_REALIZED, x->id)->rext = x;
 }
 
 static void on_assembly_timer(struct sim *k, void *target, const void *payload);
+
+struct assembly_timer_msg {
+	struct rext *rext;
+	uint64_t id;
+};
 
 static void response_done(struct host *h, const struct host_op *op, const struct proto_mbox_done *d)
 {
@@ -1295,9 +1451,9 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 	else if (op->nranges)
 		chain_settled(h, &h->links[op->position]);
 	for (guint i = 0; i < op->nranges; i++) {
-		const struct resp_item *it = &g_array_index(h->resp, struct resp_item, op->arg + i);
-		struct hreq *r = g_hash_table_lookup(h->reqs, id_key(it->request));
-		struct rext *x = it->rext ? rext_get(h, it->rext) : NULL;
+		const struct resp_item *it = &h->resp.v[op->arg + i];
+		struct hreq *r = req_find(h, it->request);
+		struct rext *x = rext_named(it->rext, it->rext_id);
 
 		if (r)
 			r->t_responded = MAX(r->t_responded, now);
@@ -1315,33 +1471,34 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 	}
 	/* arm the assembly timers of the region extents this answer started
 	 * and left waiting, oldest first (none of them was freed meanwhile) */
-	for (guint i = 0; i < h->unarmed->len; i++) {
-		struct rext *x = g_ptr_array_index(h->unarmed, i);
+	for (guint i = 0; i < h->unarmed.len; i++) {
+		struct rext *x = h->unarmed.v[i];
 
 		if (x->assembling)
 			x->timer = sim_schedule(h->k, h->cfg.assembly_timeout, on_assembly_timer, h,
-						&x->id, sizeof(x->id));
+						&(struct assembly_timer_msg){ x, x->id },
+						sizeof(struct assembly_timer_msg));
 	}
-	g_ptr_array_set_size(h->unarmed, 0);
+	h->unarmed.len = 0;
 	if (op->cmd.flags & PROTO_RESPONSE_MORE)
 		return;
-	for (guint i = 0; i < h->resp_reqs->len; i++) {
-		uint64_t id = g_array_index(h->resp_reqs, uint64_t, i);
-		struct hreq *r = g_hash_table_lookup(h->reqs, id_key(id));
+	for (guint i = 0; i < h->resp_reqs.len; i++) {
+		uint64_t id = h->resp_reqs.v[i];
+		struct hreq *r = req_find(h, id);
 
 		if (r)
 			req_update(h, r);
 	}
 }
 
-static void realized(struct host *h, uint64_t id)
+static void realized(struct host *h, const struct host_op *op)
 {
-	struct rext *x = rext_get(h, id);
+	struct rext *x = rext_named(op->rext, op->arg);
 	uint64_t now = sim_now(h->k);
 
 	if (!x || !waiting_state(x->state)) {
 		sim_fail(h->k, "host '%s': region extent %" PRIu64 " realized in a wrong state",
-			 h->cfg.name, id);
+			 h->cfg.name, op->arg);
 		return;
 	}
 	x->req->t_realized = MAX(x->req->t_realized, now);
@@ -1354,7 +1511,7 @@ static void realized(struct host *h, uint64_t id)
 
 static void released(struct host *h, const struct host_op *op, const struct proto_mbox_done *d)
 {
-	struct rext *x = rext_get(h, op->arg);
+	struct rext *x = rext_named(op->rext, op->arg);
 
 	/* a refused Release DC drops the piece all the same: the device may
 	 * still hold it, and a later request for it is answered at once */
@@ -1392,7 +1549,7 @@ static void got_overflow(struct host *h, struct host_link *l, const struct proto
 
 static void op_finish(struct host *h, const struct host_op *op, const struct proto_mbox_done *d)
 {
-	GArray *tmp;
+	struct record_buf tmp;
 
 	switch (op->then) {
 	case THEN_NONE:
@@ -1400,7 +1557,7 @@ static void op_finish(struct host *h, const struct host_op *op, const struct pro
 			h->stats.mbox_failures++;
 		break;
 	case THEN_GET:
-		if (d->rc != PROTO_RC_SUCCESS || d->count != h->incoming->len) {
+		if (d->rc != PROTO_RC_SUCCESS || d->count != h->incoming.len) {
 			sim_fail(h->k, "host '%s': get event records from device %u: %s", h->cfg.name,
 				 h->cfg.devices[op->position], proto_rc_name((enum proto_rc)d->rc));
 			break;
@@ -1420,10 +1577,10 @@ static void op_finish(struct host *h, const struct host_op *op, const struct pro
 		break;
 	case THEN_RECORD:
 		handle_record(h, h->job.position,
-			      &g_array_index(h->batch, struct proto_record, op->arg));
+			      &h->batch.v[op->arg]);
 		break;
 	case THEN_REALIZED:
-		realized(h, op->arg);
+		realized(h, op);
 		break;
 	case THEN_RESPONSE:
 		response_done(h, op, d);
@@ -1455,21 +1612,21 @@ static bool drain_step(struct host *h, struct job *j)
 		j->state = DRAIN_GOT;
 		return true;
 	case DRAIN_GOT:
-		if (h->batch->len == 0)
+		if (h->batch.len == 0)
 			return false;
 		j->index = 0;
 		j->state = DRAIN_HANDLE;
 		/* fall through */
 	case DRAIN_HANDLE:
-		if (j->index < h->batch->len) {
+		if (j->index < h->batch.len) {
 			op_delay(h, h->cfg.latency.host_record_handle, THEN_RECORD, j->index++);
 			return true;
 		}
 		if (h->batch_dropped)
 			chain_break(h, j->position);
 		op = op_mbox(h, j->position, PROTO_OP_CLEAR_EVENT_RECORDS, NULL, 0, THEN_CLEAR, 0);
-		op->cmd.handle = g_array_index(h->batch, struct proto_record, 0).handle;
-		op->cmd.count = h->batch->len;
+		op->cmd.handle = h->batch.v[0].handle;
+		op->cmd.count = h->batch.len;
 		j->state = DRAIN_CLEARED;
 		return true;
 	}
@@ -1482,11 +1639,11 @@ static void destroy_region(struct host *h)
 	gpointer value;
 
 	h->destroyed = true;
-	g_ptr_array_set_size(h->victims, 0);
+	h->victims.len = 0;
 	g_hash_table_iter_init(&it, h->rexts);
 	while (g_hash_table_iter_next(&it, NULL, &value))
-		g_ptr_array_add(h->victims, value);
-	release_victims(h, h->victims);
+		rext_buf_add(&h->victims, value);
+	release_victims(h, &h->victims);
 }
 
 /* The policy gives back what overlaps the range, or the range itself. */
@@ -1494,15 +1651,15 @@ static void give_back(struct host *h, unsigned p, uint64_t start, uint64_t len)
 {
 	struct proto_extent e = { .start = start, .len = len };
 
-	g_ptr_array_set_size(h->victims, 0);
+	h->victims.len = 0;
 	if (!h->destroyed)
-		overlapping(h, p, start, len, h->victims);
-	if (h->victims->len == 0) {
+		overlapping(h, p, start, len, &h->victims);
+	if (h->victims.len == 0) {
 		release_unknown(h, p, &e);
 		return;
 	}
-	expand_groups(h, h->victims);
-	release_victims(h, h->victims);
+	expand_groups(h, &h->victims);
+	release_victims(h, &h->victims);
 }
 
 /* Starts or continues the current job; false when it is finished (the
@@ -1517,7 +1674,7 @@ static bool job_step(struct host *h)
 	case JOB_DRAIN:
 		return drain_step(h, j);
 	case JOB_RELEASE:
-		x = rext_get(h, j->arg);
+		x = rext_named(j->rext, j->arg);
 		if (x && x->in_use == 0)
 			rext_release(h, x);
 		break;
@@ -1532,8 +1689,8 @@ static bool job_step(struct host *h)
 			chain_reset(l);
 		h->stats.chain_timeouts++;
 		chain_arm(h, l);
-		g_array_set_size(h->resp, 0);
-		g_array_set_size(h->resp_reqs, 0);
+		h->resp.len = 0;
+		h->resp_reqs.len = 0;
 		respond(h, j->position);
 		break;
 	case JOB_DESTROY:
@@ -1608,7 +1765,10 @@ static void on_record(struct sim *k, void *target, const void *payload)
 			 l->h->cfg.name);
 		return;
 	}
-	g_array_append_vals(l->h->incoming, payload, 1);
+	struct record_buf *b = &l->h->incoming;
+
+	b->v = reserve(b->v, &b->cap, b->len + 1, sizeof(*b->v));
+	b->v[b->len++] = *(const struct proto_record *)payload;
 }
 
 static void on_region(struct sim *k, void *target, const void *payload)
@@ -1661,7 +1821,8 @@ static void on_chain_timer(struct sim *k, void *target, const void *payload)
 static void on_assembly_timer(struct sim *k, void *target, const void *payload)
 {
 	struct host *h = target;
-	struct rext *x = rext_get(h, *(const uint64_t *)payload);
+	const struct assembly_timer_msg *m = payload;
+	struct rext *x = rext_named(m->rext, m->id);
 
 	(void)k;
 	if (!x || !x->assembling)
@@ -1670,7 +1831,7 @@ static void on_assembly_timer(struct sim *k, void *target, const void *payload)
 	assembling_remove(h, x);
 	x->req->gave_up = true;
 	h->stats.assembly_timeouts++;
-	job_push(h, JOB_RELEASE, 0, x->id);
+	job_push(h, JOB_RELEASE, 0, x->id)->rext = x;
 	thread_run(h);
 }
 
@@ -1679,14 +1840,14 @@ static void on_use(struct sim *k, void *target, const void *payload)
 {
 	struct host *h = target;
 	const struct host_use_msg *m = payload;
-	struct hreq *r = g_hash_table_lookup(h->reqs, id_key(m->request));
+	struct hreq *r = req_find(h, m->request);
 	uint64_t left = m->bytes;
 
 	(void)k;
 	if (!r)
 		return;
-	for (guint i = 0; i < r->rexts->len; i++) {
-		struct rext *x = g_ptr_array_index(r->rexts, i);
+	for (guint i = 0; i < r->rexts.len; i++) {
+		struct rext *x = r->rexts.v[i];
 
 		if (x->state != HOST_EXTENT_ONLINE)
 			continue;
@@ -1696,18 +1857,21 @@ static void on_use(struct sim *k, void *target, const void *payload)
 	if (m->bytes)
 		return;
 	/* stopped: deferred releases go ahead once their whole group is idle */
-	g_ptr_array_set_size(h->victims, 0);
-	for (guint i = 0; i < r->rexts->len; i++) {
-		struct rext *x = g_ptr_array_index(r->rexts, i);
+	h->victims.len = 0;
+	for (guint i = 0; i < r->rexts.len; i++) {
+		struct rext *x = r->rexts.v[i];
 
-		if (x->deferred && !g_ptr_array_find(h->victims, x, NULL))
-			g_ptr_array_add(h->victims, x);
+		if (x->deferred && !rext_buf_has(&h->victims, x))
+			rext_buf_add(&h->victims, x);
 	}
-	expand_groups(h, h->victims);
-	if (h->victims->len == 0 || group_in_use(h->victims))
+	expand_groups(h, &h->victims);
+	if (h->victims.len == 0 || group_in_use(&h->victims))
 		return;
-	for (guint i = 0; i < h->victims->len; i++)
-		job_push(h, JOB_RELEASE, 0, ((struct rext *)g_ptr_array_index(h->victims, i))->id);
+	for (guint i = 0; i < h->victims.len; i++) {
+		struct rext *x = h->victims.v[i];
+
+		job_push(h, JOB_RELEASE, 0, x->id)->rext = x;
+	}
 	thread_run(h);
 }
 
@@ -1757,23 +1921,13 @@ struct host *host_new(struct sim *k, unsigned id, const struct host_config *cfg,
 
 		l->h = h;
 		l->position = p;
-		l->chain = g_array_new(FALSE, FALSE, sizeof(struct proto_extent));
-		l->chain_reqs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 		l->broken = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 		l->block_size = cfg->decoders[p].block_size;
 	}
 	h->rexts = g_hash_table_new_full(id_hash, NULL, NULL, rext_destroy);
-	h->reqs = g_hash_table_new_full(id_hash, NULL, NULL, req_free);
-	h->assembling = g_hash_table_new(id_hash, NULL);
-	h->unarmed = g_ptr_array_new();
-	h->jobs = g_array_new(FALSE, FALSE, sizeof(struct job));
-	h->incoming = g_array_new(FALSE, FALSE, sizeof(struct proto_record));
+	sim_table_init(&h->reqs);
+	sim_table_init(&h->assembling);
 	h->incoming_regions = g_array_new(FALSE, FALSE, sizeof(struct proto_region));
-	h->batch = g_array_new(FALSE, FALSE, sizeof(struct proto_record));
-	h->resp = g_array_new(FALSE, FALSE, sizeof(struct resp_item));
-	h->resp_reqs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	h->accept = g_array_new(FALSE, FALSE, sizeof(bool));
-	h->victims = g_ptr_array_new();
 	return h;
 }
 
@@ -1784,24 +1938,38 @@ void host_free(struct host *h)
 	for (unsigned p = 0; p < h->cfg.ways; p++) {
 		g_free(h->links[p].pieces.spans);
 		g_free(h->links[p].pieces.rexts);
-		g_array_unref(h->links[p].chain);
-		g_array_unref(h->links[p].chain_reqs);
+		g_free(h->links[p].chain.v);
+		g_free(h->links[p].chain_reqs.v);
 		g_array_unref(h->links[p].broken);
 	}
-	g_hash_table_destroy(h->assembling);
-	g_ptr_array_unref(h->unarmed);
+	sim_table_clear(&h->assembling);
+	g_free(h->unarmed.v);
 	g_hash_table_destroy(h->rexts);
-	g_hash_table_destroy(h->reqs);
-	g_array_unref(h->jobs);
+	while (h->spare_rexts) {
+		struct rext *x = h->spare_rexts;
+
+		h->spare_rexts = x->same_offset_next;
+		rext_destroy(x);
+	}
+	for (uint32_t i = 0; h->reqs.slots && i <= h->reqs.mask; i++)
+		req_free(req_at(h, i));
+	sim_table_clear(&h->reqs);
+	while (h->spare_reqs) {
+		struct hreq *r = h->spare_reqs;
+
+		h->spare_reqs = r->next_spare;
+		req_free(r);
+	}
+	g_free(h->jobs.v);
 	g_free(h->ops_q.ops);
 	g_free(h->op_ranges.v);
-	g_array_unref(h->incoming);
+	g_free(h->incoming.v);
 	g_array_unref(h->incoming_regions);
-	g_array_unref(h->batch);
-	g_array_unref(h->resp);
-	g_array_unref(h->resp_reqs);
-	g_array_unref(h->accept);
-	g_ptr_array_unref(h->victims);
+	g_free(h->batch.v);
+	g_free(h->resp.v);
+	g_free(h->resp_reqs.v);
+	g_free(h->accept);
+	g_free(h->victims.v);
 	interleave_set_free(h->set);
 	g_free(h);
 }
@@ -1918,8 +2086,8 @@ bool host_tag_in_use(const struct host *h, const uint8_t tag[PROTO_TAG_SIZE])
 const struct proto_extent *host_chain_get(const struct host *h, unsigned position, size_t *n)
 {
 	g_return_val_if_fail(h != NULL && position < h->cfg.ways && n != NULL, NULL);
-	*n = h->links[position].chain->len;
-	return (const struct proto_extent *)(void *)h->links[position].chain->data;
+	*n = h->links[position].chain.len;
+	return h->links[position].chain.v;
 }
 
 unsigned host_get_id(const struct host *h)
@@ -1974,7 +2142,7 @@ void host_get_stats(const struct host *h, struct host_stats *out)
 				out->assembling_bytes += x->pieces[p].len;
 	}
 	for (unsigned p = 0; p < h->cfg.ways; p++)
-		out->chains_open += (h->links[p].chain->len > 0) + h->links[p].broken->len;
+		out->chains_open += (h->links[p].chain.len > 0) + h->links[p].broken->len;
 }
 
 static int foreach_visit(const struct host *h, unsigned p, const struct rext *x,
@@ -2036,7 +2204,7 @@ bool host_request_open(const struct host *h, uint64_t request)
 	const struct hreq *r;
 
 	g_return_val_if_fail(h != NULL, false);
-	r = g_hash_table_lookup(h->reqs, id_key(request));
+	r = req_find(h, request);
 	return r && !r->settled;
 }
 
@@ -2083,17 +2251,18 @@ bool host_check_invariants(const struct host *h, GError **error)
 			broken = "a region extent miscounts its pieces";
 		else if (x->in_use > x->hpa_len)
 			broken = "more in use than a region extent holds";
-		else if (!g_ptr_array_find(x->req->rexts, x, NULL))
+		else if (!rext_buf_has(&x->req->rexts, x))
 			broken = "a region extent is missing from its request";
 		present += n;
 	}
-	g_hash_table_iter_init(&it, h->reqs);
-	while (!broken && g_hash_table_iter_next(&it, NULL, &value)) {
-		const struct hreq *r = value;
+	for (uint32_t slot = 0; !broken && slot <= h->reqs.mask; slot++) {
+		const struct hreq *r = req_at(h, slot);
 		unsigned waiting = 0;
 
-		for (guint i = 0; i < r->rexts->len; i++)
-			waiting += waiting_state(((const struct rext *)g_ptr_array_index(r->rexts, i))->state);
+		if (!r)
+			continue;
+		for (guint i = 0; i < r->rexts.len; i++)
+			waiting += waiting_state(r->rexts.v[i]->state);
 		if (waiting != r->waiting)
 			broken = "a request miscounts its waiting region extents";
 	}

@@ -250,6 +250,10 @@ struct host_policy_ops {
 	/* Optional: a timer set with host_policy_timer() fired.  The policy
 	 * may give capacity back from here (host_give_back). */
 	void (*timer)(struct host *h, void *data, uint64_t arg);
+	/* True when decide_chain accepts only extents host_overlap reports
+	 * clear: the host then does not look each up again (it still checks
+	 * the extents of one chain against each other). */
+	bool accepts_clear;
 };
 
 /* The built-in policy called NAME, or NULL. */

@@ -117,12 +117,15 @@ static enum host_forced forced_from_config(const struct host *h, void *data, uns
 	return host_get_config(h)->forced;
 }
 
+/* Every one accepts only extents that fit (extent_fits): clear of what
+ * the host holds. */
 static const struct host_policy_ops policies[] = {
-	{ "linux", one_way_only, linux_decide, release_from_config, forced_from_config, NULL, NULL },
+	{ "linux", one_way_only, linux_decide, release_from_config, forced_from_config, NULL, NULL,
+	  true },
 	{ "linux-tags", one_way_only, tags_decide, release_from_config, forced_from_config, NULL,
-	  NULL },
+	  NULL, true },
 	{ "interleave", any_ways, interleave_decide, release_from_config, forced_from_config, NULL,
-	  NULL },
+	  NULL, true },
 };
 
 const struct host_policy_ops *host_policy_find(const char *name)
