@@ -976,6 +976,61 @@ static bool is_whole_extent(const struct bnode *leaf, unsigned i, uint64_t start
 	return leaf->start[i] == start && leaf->ent[i].len == end - start && !slot_free(leaf, i);
 }
 
+/* Frees the whole extent P leads to, the commonest change after a change
+ * of state, without replace's general path: the entry that stays (the left
+ * neighbour if free, else the extent) grows over the extent and a free
+ * right neighbour, and those after it are erased.  P is spent. */
+static void free_whole(struct extent_map *map, struct path *p)
+{
+	struct bnode *leaf = p->node[0];
+	struct extent_entry merged = { leaf->start[p->i[0]], leaf->ent[p->i[0]].len, { 0 } };
+	uint64_t end = merged.start + merged.len;
+	unsigned surplus = 0;	/* entries after the one that stays */
+	struct summary was;
+
+	extent_attr_init(&merged.attr, EXTENT_FREE);
+	if (end < region_end(map)) {
+		path_step(p, 1);
+		if (slot_free(p->node[0], p->i[0])) {
+			merged.len += p->node[0]->ent[p->i[0]].len;
+			detach(map, p->node[0], p->i[0]);
+			surplus++;
+		}
+		path_step(p, -1);
+	}
+	detach(map, p->node[0], p->i[0]);
+	if (merged.start > map->base) {
+		path_step(p, -1);
+		if (slot_free(p->node[0], p->i[0])) {
+			merged.start = p->node[0]->start[p->i[0]];
+			merged.len += p->node[0]->ent[p->i[0]].len;
+			detach(map, p->node[0], p->i[0]);
+			surplus++;
+		} else {
+			path_step(p, 1);
+		}
+	}
+	was = p->node[0]->sum[p->i[0]];
+	leaf_set(map, p->node[0], p->i[0], &merged);
+	attach(map, &merged);
+	sum_update(map, p, was);
+	if (!surplus)
+		return;
+	/* Until erase_at recounts them, the summaries count the free space of
+	 * the surplus twice.  A second surplus entry in the same leaf is closed
+	 * directly: erase_at restores the leaf's fill for both. */
+	path_step(p, 1);
+	if (surplus == 2 && p->i[0] + 1 < p->node[0]->count) {
+		close_slot(p->node[0], p->i[0], true);
+		surplus--;
+	}
+	erase_at(map, p);
+	if (surplus == 2) {
+		descend(map, end, p);
+		erase_at(map, p);
+	}
+}
+
 /* Rewrites [START, END) with ATTR: the entries overlapping it (and a free
  * neighbour a free ATTR touches) give way to at most five pieces, adjacent
  * free ones merged. */
@@ -999,6 +1054,10 @@ static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 		map->bytes[at->state] -= end - start;
 		map->bytes[attr->state] += end - start;
 		*at = *attr;
+		return;
+	}
+	if (is_whole_extent(p.node[0], p.i[0], start, end)) {
+		free_whole(map, &p);
 		return;
 	}
 	entry_copy(p.node[0], p.i[0], &first);
