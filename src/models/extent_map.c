@@ -5,7 +5,9 @@
  *    two or three nodes instead of some ten badly predicted ones of a
  *    binary tree.  Each slot of an inner node summarises the free entries
  *    of its child (largest length, total bytes, buddy block orders present)
- *    so that first/next fit, random and buddy searches descend in O(log n);
+ *    so that first/next fit, random and buddy searches descend in O(log n).
+ *    The buddy orders, costly to keep, are kept only from a map's first
+ *    buddy search on;
  *  - the size tree, a treap of the free entries keyed by (length, start) for
  *    best and worst fit, built by the first search that needs it.  Its
  *    priorities come from a fixed-seed generator, though no result depends
@@ -70,6 +72,7 @@ struct extent_map {
 	struct bnode *root;
 	unsigned height;	/* of the root; 0 when it is a leaf */
 	bool sized;		/* the size tree is built (see size_index) */
+	bool ordered;		/* the summaries hold buddy orders (see order_index) */
 	struct snode *size_root;
 	uint64_t bytes[EXTENT_STATE_COUNT];
 	size_t entries, free_count;
@@ -274,6 +277,16 @@ static struct summary node_sum(const struct bnode *b)
 	return s;
 }
 
+/* node_sum(B).max_free alone. */
+static uint64_t node_max_free(const struct bnode *b)
+{
+	uint64_t max = 0;
+
+	for (unsigned i = 0; i < FANOUT; i++)
+		max = MAX(max, b->sum[i].max_free);
+	return max;
+}
+
 /* Writes slot I of PARENT for its child KID; false when it was so already. */
 static bool slot_sum(struct bnode *parent, unsigned i, const struct bnode *kid)
 {
@@ -295,7 +308,7 @@ static void leaf_set(const struct extent_map *map, struct bnode *leaf, unsigned 
 	leaf->ent[i].len = e->len;
 	leaf->ent[i].attr = e->attr;
 	leaf->sum[i].max_free = leaf->sum[i].free_bytes = free ? e->len : 0;
-	leaf->sum[i].orders = free ? buddy_orders(map, e->start, e->len) : 0;
+	leaf->sum[i].orders = free && map->ordered ? buddy_orders(map, e->start, e->len) : 0;
 }
 
 /* The leaf slot of the entry containing DPA, which must lie inside the
@@ -337,8 +350,9 @@ static void fix_path_from(const struct extent_map *map, struct path *p, unsigned
 /* The one leaf slot P leads to has changed from summary WAS (zero if it is
  * new), every other slot being up to date: brings the slots above it up to
  * date.  Each is adjusted by the change, which reads one slot where
- * fix_path_from sums a whole node, unless the largest free entry or a
- * buddy order may have gone from it. */
+ * fix_path_from sums a whole node, unless a buddy order may have gone from
+ * it (the node is summed again) or its largest free entry (the node's
+ * largest is found again). */
 static void sum_update(const struct extent_map *map, const struct path *p, struct summary was)
 {
 	for (unsigned h = 0; h < map->height; h++) {
@@ -350,11 +364,13 @@ static void sum_update(const struct extent_map *map, const struct path *p, struc
 		if (parent->start[i] == b->start[0] && memcmp(&was, &now, sizeof(now)) == 0)
 			return;
 		parent->start[i] = b->start[0];
-		if ((was.orders & ~now.orders) ||
-		    (now.max_free < was.max_free && was.max_free == up->max_free)) {
+		if (was.orders & ~now.orders) {
 			*up = node_sum(b);
 		} else {
-			up->max_free = MAX(up->max_free, now.max_free);
+			if (now.max_free < was.max_free && was.max_free == up->max_free)
+				up->max_free = node_max_free(b);
+			else
+				up->max_free = MAX(up->max_free, now.max_free);
 			up->free_bytes += now.free_bytes - was.free_bytes;
 			up->orders |= now.orders;
 		}
@@ -702,6 +718,32 @@ static void size_index(struct extent_map *map)
 	map->sized = true;
 	for (uint64_t pos = map->base; free_from(map, pos, 1, &r); pos = r.start + r.len)
 		size_add(map, r.len, r.start);
+}
+
+/* Writes the buddy orders of every slot under node B of height H; returns
+ * their union. */
+static uint64_t orders_fill(const struct extent_map *map, struct bnode *b, unsigned h)
+{
+	uint64_t all = 0;
+
+	for (unsigned i = 0; i < b->count; i++) {
+		if (h)
+			b->sum[i].orders = orders_fill(map, b->kid[i], h - 1);
+		else if (slot_free(b, i))
+			b->sum[i].orders = buddy_orders(map, b->start[i], b->ent[i].len);
+		all |= b->sum[i].orders;
+	}
+	return all;
+}
+
+/* Adds the buddy orders to the summaries on a map's first buddy search and
+ * keeps them from then on: most maps never have one. */
+static void order_index(struct extent_map *map)
+{
+	if (map->ordered)
+		return;
+	map->ordered = true;
+	orders_fill(map, map->root, map->height);
 }
 
 /* The free entry of smallest key >= (LEN, START). */
@@ -1396,6 +1438,7 @@ enum extent_map_status extent_map_alloc(struct extent_map *map, enum extent_allo
 		done = take_largest(map, &g);
 		break;
 	case EXTENT_ALLOC_BUDDY:
+		order_index(map);
 		done = take_buddy(map, &g, k);
 		break;
 	case EXTENT_ALLOC_RANDOM:
@@ -1492,7 +1535,7 @@ static bool check_entry(struct check *c, const struct bnode *leaf, unsigned i)
 		     memcmp(attr->tag, no_tag, sizeof(no_tag)) != 0))
 		return check_fail(c, "free entry at %#" PRIx64 " has attributes", start);
 	if (sum->max_free != (free ? len : 0) || sum->free_bytes != sum->max_free ||
-	    sum->orders != (free ? buddy_orders(map, start, len) : 0))
+	    sum->orders != (free && map->ordered ? buddy_orders(map, start, len) : 0))
 		return check_fail(c, "entry at %#" PRIx64 " has a stale summary", start);
 	c->bytes[attr->state] += len;
 	c->entries++;
