@@ -258,22 +258,28 @@ static void open_slot(struct bnode *b, unsigned i, bool leaf)
 	b->count++;
 }
 
-static void close_slot(struct bnode *b, unsigned i, bool leaf)
+/* Takes N slots of B out from slot I on. */
+static void close_slots(struct bnode *b, unsigned i, unsigned n, bool leaf)
 {
-	move_slots(b, i, b, i + 1, b->count - i - 1, leaf);
-	b->count--;
+	move_slots(b, i, b, i + n, b->count - i - n, leaf);
+	b->count -= n;
 	clear_slots(b, b->count);
+}
+
+/* Adds to S the free entries T summarises. */
+static void summary_add(struct summary *s, const struct summary *t)
+{
+	s->max_free = MAX(s->max_free, t->max_free);
+	s->free_bytes += t->free_bytes;
+	s->orders |= t->orders;
 }
 
 static struct summary node_sum(const struct bnode *b)
 {
 	struct summary s = { 0, 0, 0 };
 
-	for (unsigned i = 0; i < FANOUT; i++) {
-		s.max_free = MAX(s.max_free, b->sum[i].max_free);
-		s.free_bytes += b->sum[i].free_bytes;
-		s.orders |= b->sum[i].orders;
-	}
+	for (unsigned i = 0; i < FANOUT; i++)
+		summary_add(&s, &b->sum[i]);
 	return s;
 }
 
@@ -347,19 +353,21 @@ static void fix_path_from(const struct extent_map *map, struct path *p, unsigned
 			return;
 }
 
-/* The one leaf slot P leads to has changed from summary WAS (zero if it is
- * new), every other slot being up to date: brings the slots above it up to
- * date.  Each is adjusted by the change, which reads one slot where
- * fix_path_from sums a whole node, unless a buddy order may have gone from
- * it (the node is summed again) or its largest free entry (the node's
+/* Some slots of the leaf P leads to, summarised by WAS, have given way to
+ * slots summarised by NOW (e.g. one slot changed, or was inserted: WAS
+ * zero), every other slot being up to date: brings the slots above the
+ * leaf up to date.  Each is adjusted by the change, which reads one slot
+ * where fix_path_from sums a whole node, unless a buddy order may have gone
+ * from it (the node is summed again) or its largest free entry (the node's
  * largest is found again). */
-static void sum_update(const struct extent_map *map, const struct path *p, struct summary was)
+static void sum_update(const struct extent_map *map, const struct path *p, struct summary was,
+		       struct summary now)
 {
 	for (unsigned h = 0; h < map->height; h++) {
 		const struct bnode *b = p->node[h];
 		struct bnode *parent = p->node[h + 1];
 		unsigned i = p->i[h + 1];
-		struct summary now = b->sum[p->i[h]], *up = &parent->sum[i], up_was = *up;
+		struct summary *up = &parent->sum[i], up_was = *up;
 
 		if (parent->start[i] == b->start[0] && memcmp(&was, &now, sizeof(now)) == 0)
 			return;
@@ -375,6 +383,7 @@ static void sum_update(const struct extent_map *map, const struct path *p, struc
 			up->orders |= now.orders;
 		}
 		was = up_was;
+		now = *up;
 	}
 }
 
@@ -472,7 +481,7 @@ static void erase_at(struct extent_map *map, struct path *p)
 		struct bnode *b = p->node[h], *parent, *left, *right;
 		unsigned at;
 
-		close_slot(b, i, h == 0);
+		close_slots(b, i, 1, h == 0);
 		if (h == map->height) {
 			if (h && b->count == 1) {
 				map->root = b->kid[0];
@@ -1008,7 +1017,7 @@ static void rewrite(struct extent_map *map, struct path *p, unsigned k,
 			insert_after(map, p, &piece[j]);
 		}
 		attach(map, &piece[j]);
-		sum_update(map, p, was);
+		sum_update(map, p, was, p->node[0]->sum[p->i[0]]);
 	}
 }
 
@@ -1021,14 +1030,16 @@ static bool is_whole_extent(const struct bnode *leaf, unsigned i, uint64_t start
 /* Frees the whole extent P leads to, the commonest change after a change
  * of state, without replace's general path: the entry that stays (the left
  * neighbour if free, else the extent) grows over the extent and a free
- * right neighbour, and those after it are erased.  P is spent. */
+ * right neighbour, and those after it go.  P is spent. */
 static void free_whole(struct extent_map *map, struct path *p)
 {
 	struct bnode *leaf = p->node[0];
 	struct extent_entry merged = { leaf->start[p->i[0]], leaf->ent[p->i[0]].len, { 0 } };
 	uint64_t end = merged.start + merged.len;
 	unsigned surplus = 0;	/* entries after the one that stays */
-	struct summary was;
+	bool apart = false;	/* one of them in another leaf */
+	struct summary was = { 0, 0, 0 };
+	unsigned k;
 
 	extent_attr_init(&merged.attr, EXTENT_FREE);
 	if (end < region_end(map)) {
@@ -1037,10 +1048,11 @@ static void free_whole(struct extent_map *map, struct path *p)
 			merged.len += p->node[0]->ent[p->i[0]].len;
 			detach(map, p->node[0], p->i[0]);
 			surplus++;
+			apart = p->node[0] != leaf;
 		}
 		path_step(p, -1);
 	}
-	detach(map, p->node[0], p->i[0]);
+	detach(map, leaf, p->i[0]);
 	if (merged.start > map->base) {
 		path_step(p, -1);
 		if (slot_free(p->node[0], p->i[0])) {
@@ -1048,14 +1060,25 @@ static void free_whole(struct extent_map *map, struct path *p)
 			merged.len += p->node[0]->ent[p->i[0]].len;
 			detach(map, p->node[0], p->i[0]);
 			surplus++;
+			apart |= p->node[0] != leaf;
 		} else {
 			path_step(p, 1);
 		}
 	}
-	was = p->node[0]->sum[p->i[0]];
-	leaf_set(map, p->node[0], p->i[0], &merged);
+	k = p->i[0];
+	/* In one leaf that stays full enough, the surplus slots close at once
+	 * and the summaries above change once. */
+	if (!apart && (!map->height || leaf->count - surplus >= HALF)) {
+		for (unsigned j = k + 1; j <= k + surplus; j++)
+			summary_add(&was, &leaf->sum[j]);
+		if (surplus)
+			close_slots(leaf, k + 1, surplus, true);
+		surplus = 0;
+	}
+	summary_add(&was, &p->node[0]->sum[k]);
+	leaf_set(map, p->node[0], k, &merged);
 	attach(map, &merged);
-	sum_update(map, p, was);
+	sum_update(map, p, was, p->node[0]->sum[k]);
 	if (!surplus)
 		return;
 	/* Until erase_at recounts them, the summaries count the free space of
@@ -1063,7 +1086,7 @@ static void free_whole(struct extent_map *map, struct path *p)
 	 * directly: erase_at restores the leaf's fill for both. */
 	path_step(p, 1);
 	if (surplus == 2 && p->i[0] + 1 < p->node[0]->count) {
-		close_slot(p->node[0], p->i[0], true);
+		close_slots(p->node[0], p->i[0], 1, true);
 		surplus--;
 	}
 	erase_at(map, p);
