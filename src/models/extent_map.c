@@ -990,6 +990,7 @@ static void rewrite(struct extent_map *map, struct path *p, unsigned k,
 		    const struct extent_entry *piece, unsigned m)
 {
 	uint64_t hi = piece[m - 1].start + piece[m - 1].len;
+	struct summary was = { 0, 0, 0 }, now = { 0, 0, 0 };
 	struct path q;
 
 	/* Surplus entries go first, from the end, while the tree is in order. */
@@ -1003,22 +1004,29 @@ static void rewrite(struct extent_map *map, struct path *p, unsigned k,
 	}
 	/* The pieces overwrite the entries in turn, the extra ones go in
 	 * after them.  Keys may be out of order until the last: no search runs
-	 * meanwhile. */
+	 * meanwhile.  The summaries above a leaf change once for all the
+	 * pieces it takes, before P leaves it or it splits. */
 	for (unsigned j = 0; j < m; j++) {
-		struct summary was = { 0, 0, 0 };
+		bool overwrite = j < k;
 
-		if (j < k) {
+		if (j && (overwrite ? p->i[0] + 1 == p->node[0]->count
+				    : p->node[0]->count == FANOUT)) {
+			sum_update(map, p, was, now);
+			was = now = (struct summary){ 0, 0, 0 };
+		}
+		if (overwrite) {
 			if (j)
 				path_step(p, 1);
-			was = p->node[0]->sum[p->i[0]];
+			summary_add(&was, &p->node[0]->sum[p->i[0]]);
 			detach(map, p->node[0], p->i[0]);
 			leaf_set(map, p->node[0], p->i[0], &piece[j]);
 		} else {
 			insert_after(map, p, &piece[j]);
 		}
 		attach(map, &piece[j]);
-		sum_update(map, p, was, p->node[0]->sum[p->i[0]]);
+		summary_add(&now, &p->node[0]->sum[p->i[0]]);
 	}
+	sum_update(map, p, was, now);
 }
 
 /* Slot I of LEAF is an extent spanning exactly [START, END). */
@@ -1166,8 +1174,8 @@ static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 		if (merged && piece[merged - 1].attr.state == EXTENT_FREE &&
 		    piece[i].attr.state == EXTENT_FREE)
 			piece[merged - 1].len += piece[i].len;
-		else
-			piece[merged++] = piece[i];
+		else if (merged++ != i)
+			piece[merged - 1] = piece[i];	/* unless already there */
 	}
 	rewrite(map, &p, k, piece, merged);
 }
