@@ -5,7 +5,9 @@
  *    two or three nodes instead of some ten badly predicted ones of a
  *    binary tree.  Each slot of an inner node summarises the free entries
  *    of its child (largest length, total bytes, buddy block orders present)
- *    so that first/next fit, random and buddy searches descend in O(log n);
+ *    so that first/next fit, random and buddy searches descend in O(log n).
+ *    The buddy orders, costly to keep, are kept only from a map's first
+ *    buddy search on;
  *  - the size tree, a treap of the free entries keyed by (length, start) for
  *    best and worst fit, built by the first search that needs it.  Its
  *    priorities come from a fixed-seed generator, though no result depends
@@ -70,6 +72,7 @@ struct extent_map {
 	struct bnode *root;
 	unsigned height;	/* of the root; 0 when it is a leaf */
 	bool sized;		/* the size tree is built (see size_index) */
+	bool ordered;		/* the summaries hold buddy orders (see order_index) */
 	struct snode *size_root;
 	uint64_t bytes[EXTENT_STATE_COUNT];
 	size_t entries, free_count;
@@ -255,23 +258,39 @@ static void open_slot(struct bnode *b, unsigned i, bool leaf)
 	b->count++;
 }
 
-static void close_slot(struct bnode *b, unsigned i, bool leaf)
+/* Takes N slots of B out from slot I on. */
+static void close_slots(struct bnode *b, unsigned i, unsigned n, bool leaf)
 {
-	move_slots(b, i, b, i + 1, b->count - i - 1, leaf);
-	b->count--;
+	move_slots(b, i, b, i + n, b->count - i - n, leaf);
+	b->count -= n;
 	clear_slots(b, b->count);
+}
+
+/* Adds to S the free entries T summarises. */
+static void summary_add(struct summary *s, const struct summary *t)
+{
+	s->max_free = MAX(s->max_free, t->max_free);
+	s->free_bytes += t->free_bytes;
+	s->orders |= t->orders;
 }
 
 static struct summary node_sum(const struct bnode *b)
 {
 	struct summary s = { 0, 0, 0 };
 
-	for (unsigned i = 0; i < FANOUT; i++) {
-		s.max_free = MAX(s.max_free, b->sum[i].max_free);
-		s.free_bytes += b->sum[i].free_bytes;
-		s.orders |= b->sum[i].orders;
-	}
+	for (unsigned i = 0; i < FANOUT; i++)
+		summary_add(&s, &b->sum[i]);
 	return s;
+}
+
+/* node_sum(B).max_free alone. */
+static uint64_t node_max_free(const struct bnode *b)
+{
+	uint64_t max = 0;
+
+	for (unsigned i = 0; i < FANOUT; i++)
+		max = MAX(max, b->sum[i].max_free);
+	return max;
 }
 
 /* Writes slot I of PARENT for its child KID; false when it was so already. */
@@ -295,7 +314,7 @@ static void leaf_set(const struct extent_map *map, struct bnode *leaf, unsigned 
 	leaf->ent[i].len = e->len;
 	leaf->ent[i].attr = e->attr;
 	leaf->sum[i].max_free = leaf->sum[i].free_bytes = free ? e->len : 0;
-	leaf->sum[i].orders = free ? buddy_orders(map, e->start, e->len) : 0;
+	leaf->sum[i].orders = free && map->ordered ? buddy_orders(map, e->start, e->len) : 0;
 }
 
 /* The leaf slot of the entry containing DPA, which must lie inside the
@@ -334,31 +353,37 @@ static void fix_path_from(const struct extent_map *map, struct path *p, unsigned
 			return;
 }
 
-/* The one leaf slot P leads to has changed from summary WAS (zero if it is
- * new), every other slot being up to date: brings the slots above it up to
- * date.  Each is adjusted by the change, which reads one slot where
- * fix_path_from sums a whole node, unless the largest free entry or a
- * buddy order may have gone from it. */
-static void sum_update(const struct extent_map *map, const struct path *p, struct summary was)
+/* Some slots of the leaf P leads to, summarised by WAS, have given way to
+ * slots summarised by NOW (e.g. one slot changed, or was inserted: WAS
+ * zero), every other slot being up to date: brings the slots above the
+ * leaf up to date.  Each is adjusted by the change, which reads one slot
+ * where fix_path_from sums a whole node, unless a buddy order may have gone
+ * from it (the node is summed again) or its largest free entry (the node's
+ * largest is found again). */
+static void sum_update(const struct extent_map *map, const struct path *p, struct summary was,
+		       struct summary now)
 {
 	for (unsigned h = 0; h < map->height; h++) {
 		const struct bnode *b = p->node[h];
 		struct bnode *parent = p->node[h + 1];
 		unsigned i = p->i[h + 1];
-		struct summary now = b->sum[p->i[h]], *up = &parent->sum[i], up_was = *up;
+		struct summary *up = &parent->sum[i], up_was = *up;
 
 		if (parent->start[i] == b->start[0] && memcmp(&was, &now, sizeof(now)) == 0)
 			return;
 		parent->start[i] = b->start[0];
-		if ((was.orders & ~now.orders) ||
-		    (now.max_free < was.max_free && was.max_free == up->max_free)) {
+		if (was.orders & ~now.orders) {
 			*up = node_sum(b);
 		} else {
-			up->max_free = MAX(up->max_free, now.max_free);
+			if (now.max_free < was.max_free && was.max_free == up->max_free)
+				up->max_free = node_max_free(b);
+			else
+				up->max_free = MAX(up->max_free, now.max_free);
 			up->free_bytes += now.free_bytes - was.free_bytes;
 			up->orders |= now.orders;
 		}
 		was = up_was;
+		now = *up;
 	}
 }
 
@@ -456,7 +481,7 @@ static void erase_at(struct extent_map *map, struct path *p)
 		struct bnode *b = p->node[h], *parent, *left, *right;
 		unsigned at;
 
-		close_slot(b, i, h == 0);
+		close_slots(b, i, 1, h == 0);
 		if (h == map->height) {
 			if (h && b->count == 1) {
 				map->root = b->kid[0];
@@ -704,6 +729,32 @@ static void size_index(struct extent_map *map)
 		size_add(map, r.len, r.start);
 }
 
+/* Writes the buddy orders of every slot under node B of height H; returns
+ * their union. */
+static uint64_t orders_fill(const struct extent_map *map, struct bnode *b, unsigned h)
+{
+	uint64_t all = 0;
+
+	for (unsigned i = 0; i < b->count; i++) {
+		if (h)
+			b->sum[i].orders = orders_fill(map, b->kid[i], h - 1);
+		else if (slot_free(b, i))
+			b->sum[i].orders = buddy_orders(map, b->start[i], b->ent[i].len);
+		all |= b->sum[i].orders;
+	}
+	return all;
+}
+
+/* Adds the buddy orders to the summaries on a map's first buddy search and
+ * keeps them from then on: most maps never have one. */
+static void order_index(struct extent_map *map)
+{
+	if (map->ordered)
+		return;
+	map->ordered = true;
+	orders_fill(map, map->root, map->height);
+}
+
 /* The free entry of smallest key >= (LEN, START). */
 static const struct snode *size_ceil(const struct extent_map *map, uint64_t len, uint64_t start)
 {
@@ -939,6 +990,7 @@ static void rewrite(struct extent_map *map, struct path *p, unsigned k,
 		    const struct extent_entry *piece, unsigned m)
 {
 	uint64_t hi = piece[m - 1].start + piece[m - 1].len;
+	struct summary was = { 0, 0, 0 }, now = { 0, 0, 0 };
 	struct path q;
 
 	/* Surplus entries go first, from the end, while the tree is in order. */
@@ -952,28 +1004,104 @@ static void rewrite(struct extent_map *map, struct path *p, unsigned k,
 	}
 	/* The pieces overwrite the entries in turn, the extra ones go in
 	 * after them.  Keys may be out of order until the last: no search runs
-	 * meanwhile. */
+	 * meanwhile.  The summaries above a leaf change once for all the
+	 * pieces it takes, before P leaves it or it splits. */
 	for (unsigned j = 0; j < m; j++) {
-		struct summary was = { 0, 0, 0 };
+		bool overwrite = j < k;
 
-		if (j < k) {
+		if (j && (overwrite ? p->i[0] + 1 == p->node[0]->count
+				    : p->node[0]->count == FANOUT)) {
+			sum_update(map, p, was, now);
+			was = now = (struct summary){ 0, 0, 0 };
+		}
+		if (overwrite) {
 			if (j)
 				path_step(p, 1);
-			was = p->node[0]->sum[p->i[0]];
+			summary_add(&was, &p->node[0]->sum[p->i[0]]);
 			detach(map, p->node[0], p->i[0]);
 			leaf_set(map, p->node[0], p->i[0], &piece[j]);
 		} else {
 			insert_after(map, p, &piece[j]);
 		}
 		attach(map, &piece[j]);
-		sum_update(map, p, was);
+		summary_add(&now, &p->node[0]->sum[p->i[0]]);
 	}
+	sum_update(map, p, was, now);
 }
 
 /* Slot I of LEAF is an extent spanning exactly [START, END). */
 static bool is_whole_extent(const struct bnode *leaf, unsigned i, uint64_t start, uint64_t end)
 {
 	return leaf->start[i] == start && leaf->ent[i].len == end - start && !slot_free(leaf, i);
+}
+
+/* Frees the whole extent P leads to, the commonest change after a change
+ * of state, without replace's general path: the entry that stays (the left
+ * neighbour if free, else the extent) grows over the extent and a free
+ * right neighbour, and those after it go.  P is spent. */
+static void free_whole(struct extent_map *map, struct path *p)
+{
+	struct bnode *leaf = p->node[0];
+	struct extent_entry merged = { leaf->start[p->i[0]], leaf->ent[p->i[0]].len, { 0 } };
+	uint64_t end = merged.start + merged.len;
+	unsigned surplus = 0;	/* entries after the one that stays */
+	bool apart = false;	/* one of them in another leaf */
+	struct summary was = { 0, 0, 0 };
+	unsigned k;
+
+	extent_attr_init(&merged.attr, EXTENT_FREE);
+	if (end < region_end(map)) {
+		path_step(p, 1);
+		if (slot_free(p->node[0], p->i[0])) {
+			merged.len += p->node[0]->ent[p->i[0]].len;
+			detach(map, p->node[0], p->i[0]);
+			surplus++;
+			apart = p->node[0] != leaf;
+		}
+		path_step(p, -1);
+	}
+	detach(map, leaf, p->i[0]);
+	if (merged.start > map->base) {
+		path_step(p, -1);
+		if (slot_free(p->node[0], p->i[0])) {
+			merged.start = p->node[0]->start[p->i[0]];
+			merged.len += p->node[0]->ent[p->i[0]].len;
+			detach(map, p->node[0], p->i[0]);
+			surplus++;
+			apart |= p->node[0] != leaf;
+		} else {
+			path_step(p, 1);
+		}
+	}
+	k = p->i[0];
+	/* In one leaf that stays full enough, the surplus slots close at once
+	 * and the summaries above change once. */
+	if (!apart && (!map->height || leaf->count - surplus >= HALF)) {
+		for (unsigned j = k + 1; j <= k + surplus; j++)
+			summary_add(&was, &leaf->sum[j]);
+		if (surplus)
+			close_slots(leaf, k + 1, surplus, true);
+		surplus = 0;
+	}
+	summary_add(&was, &p->node[0]->sum[k]);
+	leaf_set(map, p->node[0], k, &merged);
+	attach(map, &merged);
+	sum_update(map, p, was, p->node[0]->sum[k]);
+	if (!surplus)
+		return;
+	/* Until erase_at recounts them, the summaries count the free space of
+	 * the surplus twice.  A second surplus entry in the same leaf is closed
+	 * directly: erase_at restores the leaf's fill for both. */
+	path_step(p, 1);
+	if (surplus == 2 && p->i[0] + 1 < p->node[0]->count) {
+		close_slots(p->node[0], p->i[0], 1, true);
+		surplus--;
+	}
+	erase_at(map, p);
+	if (surplus == 2) {
+		descend(map, end, p);
+		erase_at(map, p);
+	}
 }
 
 /* Rewrites [START, END) with ATTR: the entries overlapping it (and a free
@@ -999,6 +1127,10 @@ static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 		map->bytes[at->state] -= end - start;
 		map->bytes[attr->state] += end - start;
 		*at = *attr;
+		return;
+	}
+	if (is_whole_extent(p.node[0], p.i[0], start, end)) {
+		free_whole(map, &p);
 		return;
 	}
 	entry_copy(p.node[0], p.i[0], &first);
@@ -1042,8 +1174,8 @@ static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 		if (merged && piece[merged - 1].attr.state == EXTENT_FREE &&
 		    piece[i].attr.state == EXTENT_FREE)
 			piece[merged - 1].len += piece[i].len;
-		else
-			piece[merged++] = piece[i];
+		else if (merged++ != i)
+			piece[merged - 1] = piece[i];	/* unless already there */
 	}
 	rewrite(map, &p, k, piece, merged);
 }
@@ -1337,6 +1469,7 @@ enum extent_map_status extent_map_alloc(struct extent_map *map, enum extent_allo
 		done = take_largest(map, &g);
 		break;
 	case EXTENT_ALLOC_BUDDY:
+		order_index(map);
 		done = take_buddy(map, &g, k);
 		break;
 	case EXTENT_ALLOC_RANDOM:
@@ -1433,7 +1566,7 @@ static bool check_entry(struct check *c, const struct bnode *leaf, unsigned i)
 		     memcmp(attr->tag, no_tag, sizeof(no_tag)) != 0))
 		return check_fail(c, "free entry at %#" PRIx64 " has attributes", start);
 	if (sum->max_free != (free ? len : 0) || sum->free_bytes != sum->max_free ||
-	    sum->orders != (free ? buddy_orders(map, start, len) : 0))
+	    sum->orders != (free && map->ordered ? buddy_orders(map, start, len) : 0))
 		return check_fail(c, "entry at %#" PRIx64 " has a stale summary", start);
 	c->bytes[attr->state] += len;
 	c->entries++;

@@ -9,7 +9,8 @@
  * Every operation is O(log n) in the number of entries, plus O(log n) for
  * each entry it visits, replaces or returns, except that the first
  * allocation of a map to search free extents by size (best or worst fit,
- * the largest-first fallback) indexes them once, in O(n log n).  Results
+ * the largest-first fallback) indexes them once, in O(n log n), and its
+ * first buddy allocation indexes their buddy blocks once, in O(n).  Results
  * that come from the outside world (unaligned or out-of-region ranges, no
  * space) are returned as enum extent_map_status; g_return_val_if_fail only
  * catches programmer mistakes such as a NULL map. */

@@ -1272,6 +1272,77 @@ static void test_deep_tree(void)
 	assert_consistent(map);
 }
 
+/* The map is FW_EXTENTS two-block extents, those of OWNER[k] true still
+ * there, the rest free and coalesced. */
+#define FW_EXTENTS 150
+#define FW_BASE UINT64_C(0x200000)
+
+static void assert_free_whole(struct extent_map *map, const bool *owned)
+{
+	struct expect_entry x[FW_EXTENTS];
+	size_t n = 0;
+
+	for (uint64_t k = 0; k < FW_EXTENTS; k++) {
+		if (owned[k])
+			x[n++] = (struct expect_entry){ 2 * k, 2, EXTENT_ACCEPTED };
+		else if (n && x[n - 1].state == EXTENT_FREE)
+			x[n - 1].len += 2;
+		else
+			x[n++] = (struct expect_entry){ 2 * k, 2, EXTENT_FREE };
+	}
+	assert_entries(map, x, n);
+}
+
+/* Freeing whole extents, which has a path of its own: extents covering a
+ * region of several leaves (the size tree built first by a best-fit
+ * allocation) are freed in orders that give them free neighbours on the
+ * left (ascending), the right (descending), neither then both (even ones,
+ * then odd ones) and any (shuffled), meeting the region ends and, across so
+ * many entries, neighbours in other leaves. */
+static void test_free_whole(void)
+{
+	struct extent_attr used = attr_make(EXTENT_ACCEPTED, 0, 0);
+	struct extent_attr free_attr = attr_make(EXTENT_FREE, -1, 0);
+	g_autoptr(GArray) out = ranges_new();
+
+	for (unsigned order = 0; order < 8; order++) {
+		g_autoptr(extent_map) map = extent_map_new(FW_BASE, 2 * FW_EXTENTS * BS, BS);
+		unsigned seq[FW_EXTENTS];
+		bool owned[FW_EXTENTS];
+
+		CU_ASSERT_EQUAL(alloc_blocks(map, EXTENT_ALLOC_BEST_FIT, 1, 1, 0, out),
+				EXTENT_MAP_OK);
+		for (unsigned k = 0; k < FW_EXTENTS; k++) {
+			extent_map_set(map, AT(FW_BASE, 2 * k), 2 * BS, &used);
+			owned[k] = true;
+			if (order == 0)
+				seq[k] = k;
+			else if (order == 1)
+				seq[k] = FW_EXTENTS - 1 - k;
+			else if (order == 2)
+				seq[k] = k < (FW_EXTENTS + 1) / 2 ? 2 * k : 2 * k - FW_EXTENTS + 1;
+			else
+				seq[k] = k;
+		}
+		for (unsigned k = FW_EXTENTS; order >= 3 && k > 1; k--) {
+			unsigned j = (unsigned)rng_below(k), t = seq[j];
+
+			seq[j] = seq[k - 1];
+			seq[k - 1] = t;
+		}
+		for (unsigned k = 0; k < FW_EXTENTS; k++) {
+			CU_ASSERT_EQUAL(extent_map_set(map, AT(FW_BASE, 2 * seq[k]), 2 * BS,
+						       &free_attr), EXTENT_MAP_OK);
+			owned[seq[k]] = false;
+			assert_free_whole(map, owned);
+		}
+		CU_ASSERT_EQUAL(extent_map_get_free_count(map), 1);
+		CU_ASSERT_EQUAL(extent_map_get_largest_free(map), 2 * FW_EXTENTS * BS);
+		CU_ASSERT_EQUAL(alloc_blocks(map, EXTENT_ALLOC_BEST_FIT, 2 * FW_EXTENTS, 1, 0, out),
+				EXTENT_MAP_OK);
+	}
+}
+
 static void test_property(void)
 {
 	g_autoptr(extent_map) map = extent_map_new(PROP_BASE, NBLK * BS, BS);
@@ -1311,6 +1382,7 @@ int main(void)
 		{ "frag", test_frag },
 		{ "many_entries", test_many_entries },
 		{ "deep_tree", test_deep_tree },
+		{ "free_whole", test_free_whole },
 		{ "property", test_property },
 		{ NULL, NULL },
 	};
