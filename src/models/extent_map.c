@@ -387,8 +387,9 @@ static void sum_update(const struct extent_map *map, const struct path *p, struc
 	}
 }
 
-/* Moves P to the next (DIR 1) or previous (DIR -1) entry, which exists. */
-static void path_step(struct path *p, int dir)
+/* path_step across the edge of a leaf: up to the first node where the
+ * step stays inside, then down its edge. */
+static void path_climb(struct path *p, int dir)
 {
 	unsigned h = 0;
 
@@ -399,6 +400,16 @@ static void path_step(struct path *p, int dir)
 		p->node[h] = p->node[h + 1]->kid[p->i[h + 1]];
 		p->i[h] = dir > 0 ? 0 : p->node[h]->count - 1;
 	}
+}
+
+/* Moves P to the next (DIR 1) or previous (DIR -1) entry, which exists.
+ * Inline for the commonest step, to a neighbour in the same leaf. */
+static inline void path_step(struct path *p, int dir)
+{
+	if (dir > 0 ? p->i[0] + 1 < p->node[0]->count : p->i[0] > 0)
+		p->i[0] += (unsigned)dir;
+	else
+		path_climb(p, dir);
 }
 
 /* Splits the full node at height H of P in two, P still leading to the
@@ -1104,6 +1115,39 @@ static void free_whole(struct extent_map *map, struct path *p)
 	}
 }
 
+/* Carves [START, END) with the non-free ATTR out of the free entry P leads
+ * to, which holds it, without replace's general path: the free entry gives
+ * way to the extent and its free parts left and right of it, written in
+ * place in its leaf with one summary update.  False, nothing changed, when
+ * the leaf has no room for them. */
+static bool carve(struct extent_map *map, struct path *p, uint64_t start, uint64_t end,
+		  const struct extent_attr *attr)
+{
+	struct bnode *leaf = p->node[0];
+	unsigned i = p->i[0], m = 0;
+	uint64_t lo = leaf->start[i], hi = lo + leaf->ent[i].len;
+	struct extent_entry piece[3];
+	struct summary was = leaf->sum[i], now = { 0, 0, 0 };
+
+	if (lo < start)
+		piece[m++] = (struct extent_entry){ lo, start - lo, leaf->ent[i].attr };
+	piece[m++] = (struct extent_entry){ start, end - start, *attr };
+	if (end < hi)
+		piece[m++] = (struct extent_entry){ end, hi - end, leaf->ent[i].attr };
+	if (leaf->count + m - 1 > FANOUT)
+		return false;
+	detach(map, leaf, i);
+	move_slots(leaf, i + m, leaf, i + 1, leaf->count - i - 1, true);
+	leaf->count += m - 1;
+	for (unsigned j = 0; j < m; j++) {
+		leaf_set(map, leaf, i + j, &piece[j]);
+		attach(map, &piece[j]);
+		summary_add(&now, &leaf->sum[i + j]);
+	}
+	sum_update(map, p, was, now);
+	return true;
+}
+
 /* Rewrites [START, END) with ATTR: the entries overlapping it (and a free
  * neighbour a free ATTR touches) give way to at most five pieces, adjacent
  * free ones merged. */
@@ -1133,6 +1177,10 @@ static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 		free_whole(map, &p);
 		return;
 	}
+	if (attr->state != EXTENT_FREE && slot_free(p.node[0], p.i[0]) &&
+	    end - p.node[0]->start[p.i[0]] <= p.node[0]->ent[p.i[0]].len &&
+	    carve(map, &p, start, end, attr))
+		return;
 	entry_copy(p.node[0], p.i[0], &first);
 	for (last = first; last.start + last.len < end; k++) {
 		path_step(&p, 1);
