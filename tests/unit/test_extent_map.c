@@ -1343,6 +1343,71 @@ static void test_free_whole(void)
 	}
 }
 
+/* Gives [FIRST, FIRST + COUNT) blocks, inside one free entry, a pending
+ * extent and checks the map against the reference. */
+static void carve_check(struct extent_map *map, uint64_t first, uint64_t count)
+{
+	struct extent_attr pending = attr_make(EXTENT_PENDING, 1, first);
+
+	CU_ASSERT_EQUAL_FATAL(extent_map_set(map, PROP_BASE + first * BS, count * BS, &pending),
+			      EXTENT_MAP_OK);
+	ref_set(first, count, &pending);
+	prop_compare_all(map);
+	assert_consistent(map);
+}
+
+/* Carving an extent out of one free entry, which has a path of its own:
+ * at the start, middle and end of free entries and over whole ones, in
+ * first, middle and last slots of leaves that fill up and split, with the
+ * size tree (built by a best-fit allocation) or the buddy orders (by a
+ * buddy allocation) kept up to date. */
+static void test_carve(void)
+{
+	struct extent_attr free_attr = attr_make(EXTENT_FREE, -1, 0);
+	g_autoptr(GArray) out = ranges_new();
+
+	for (unsigned index = 0; index < 2; index++) {
+		g_autoptr(extent_map) map = extent_map_new(PROP_BASE, NBLK * BS, BS);
+
+		ref_set(0, NBLK, &free_attr);
+		CU_ASSERT_EQUAL(alloc_blocks(map, index ? EXTENT_ALLOC_BUDDY : EXTENT_ALLOC_BEST_FIT,
+					     1, 1, 0, out), EXTENT_MAP_OK);
+		/* Free entries of 16 blocks between one-block extents. */
+		for (uint64_t i = 16; i < NBLK; i += 17)
+			carve_check(map, i, 1);
+		for (unsigned round = 0; round < 6; round++) {
+			for (uint64_t i = 0, lo, hi; i < NBLK; i = hi) {
+				uint64_t n;
+
+				ref_run(i, &lo, &hi);
+				n = hi - lo;
+				if (ref[i].attr.state != EXTENT_FREE)
+					continue;
+				switch ((lo + round) % 4) {
+				case 0:		/* at the start */
+					carve_check(map, lo, (n + 1) / 2);
+					break;
+				case 1:		/* in the middle, or whole when too short */
+					if (n < 3)
+						carve_check(map, lo, n);
+					else
+						carve_check(map, lo + 1, n - 2);
+					break;
+				case 2:		/* at the end */
+					carve_check(map, hi - (n + 1) / 2, (n + 1) / 2);
+					break;
+				default:	/* the whole entry */
+					carve_check(map, lo, n);
+					break;
+				}
+			}
+		}
+		CU_ASSERT_EQUAL(extent_map_get_free_count(map), 0);
+		CU_ASSERT_EQUAL(alloc_blocks(map, EXTENT_ALLOC_BEST_FIT, 1, 1, 0, out),
+				EXTENT_MAP_ERR_NO_SPACE);
+	}
+}
+
 static void test_property(void)
 {
 	g_autoptr(extent_map) map = extent_map_new(PROP_BASE, NBLK * BS, BS);
@@ -1383,6 +1448,7 @@ int main(void)
 		{ "many_entries", test_many_entries },
 		{ "deep_tree", test_deep_tree },
 		{ "free_whole", test_free_whole },
+		{ "carve", test_carve },
 		{ "property", test_property },
 		{ NULL, NULL },
 	};
