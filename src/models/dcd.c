@@ -224,13 +224,13 @@ void dcd_group_retire(struct dcd *dev, struct dcd_group *g)
 {
 	g_queue_unlink(&dev->hosts[g->host].groups, &g->link);
 	sim_table_remove(&dev->groups, sim_table_find(&dev->groups, g->id, 0));
-	dcd_vec_push(&dev->spare_groups) = g;
+	sim_vec_push(&dev->spare_groups) = g;
 }
 
 void dcd_release_retire(struct dcd *dev, struct dcd_release *r)
 {
 	sim_table_remove(&dev->releases, sim_table_find(&dev->releases, r->id, 0));
-	dcd_vec_push(&dev->spare_releases) = r;
+	sim_vec_push(&dev->spare_releases) = r;
 }
 
 static void group_free(struct dcd_group *g)
@@ -306,12 +306,6 @@ void dcd_free(struct dcd *dev)
 	g_free(dev->clips.v);
 	g_array_unref(dev->alloc);
 	g_free(dev);
-}
-
-void *dcd_vec_grow(void *data, uint32_t *cap, size_t size)
-{
-	*cap = *cap ? 2 * *cap : 16;
-	return g_realloc_n(data, *cap, size);
 }
 
 void dcd_connect_host(struct dcd *dev, unsigned host, const struct proto_host_port *port)

@@ -39,7 +39,7 @@ static inline enum proto_rc spans_add(struct dcd *dev, uint64_t start, uint64_t 
 	/* block sizes are powers of two */
 	if ((start | len) & (dev->cfg.regions[r].block_size - 1))
 		return PROTO_RC_INVALID_EXTENT_LIST;
-	dcd_vec_push(&dev->spans) = (struct dcd_span){ start, len, (uint32_t)r, index };
+	sim_vec_push(&dev->spans) = (struct dcd_span){ start, len, (uint32_t)r, index };
 	return PROTO_RC_SUCCESS;
 }
 
@@ -86,7 +86,7 @@ static void clips_reset(struct dcd *dev)
 static inline void clip_push(struct dcd *dev, uint32_t region, uint32_t span, uint64_t start,
 			     uint64_t len, const struct extent_entry *e)
 {
-	struct dcd_clip *c = &dcd_vec_push(&dev->clips);
+	struct dcd_clip *c = &sim_vec_push(&dev->clips);
 	struct dcd_clip *prev = dev->clips.len > 1 ? c - 1 : NULL;
 	uint64_t end = start + len, e_end = e->start + e->len;
 	bool same = prev && prev->entry_start == e->start;
@@ -583,7 +583,7 @@ void dcd_on_mbox_range(struct sim *k, void *target, const void *payload)
 			 host->dev->name, host->id);
 		return;
 	}
-	dcd_vec_push(&host->staging) = *(const struct proto_range *)payload;
+	sim_vec_push(&host->staging) = *(const struct proto_range *)payload;
 }
 
 void dcd_on_mbox_command(struct sim *k, void *target, const void *payload)
@@ -682,7 +682,7 @@ static enum proto_rc add_select(struct dcd *dev, bool contiguous, enum proto_cau
 	for (guint i = 0; i < dev->alloc->len; i++) {
 		const struct extent_range *r = &g_array_index(dev->alloc, struct extent_range, i);
 
-		dcd_vec_push(&dev->spans) = (struct dcd_span){ r->start, r->len, cmd->region, 0 };
+		sim_vec_push(&dev->spans) = (struct dcd_span){ r->start, r->len, cmd->region, 0 };
 	}
 	return PROTO_RC_SUCCESS;
 }
@@ -780,7 +780,7 @@ static enum proto_rc fm_add(struct dcd *dev, struct dcd_host *host, enum proto_c
 	g = dcd_group_new(dev, host);
 	g->request = cmd->sim.request;
 	for (guint i = 0; i < n; i++)
-		dcd_vec_push(&g->offered) = dev->spans.v[i];
+		sim_vec_push(&g->offered) = dev->spans.v[i];
 	g->pending = n;
 	for (guint i = 0; i < n; i++) {
 		const struct dcd_span *s = &dev->spans.v[i];
@@ -1054,7 +1054,7 @@ void dcd_on_fm_extent(struct sim *k, void *target, const void *payload)
 		sim_fail(k, "'%s': the FM wrote a command payload during a command", dev->name);
 		return;
 	}
-	dcd_vec_push(&dev->fm_staging) = *(const struct proto_extent *)payload;
+	sim_vec_push(&dev->fm_staging) = *(const struct proto_extent *)payload;
 }
 
 void dcd_on_fm_command(struct sim *k, void *target, const void *payload)

@@ -7,26 +7,7 @@
 
 #include "models/dcd.h"
 #include "sim/table.h"
-
-/* A growable array kept from command to command, so that loading a list
- * costs no allocation: LEN elements in use of CAP. */
-#define DCD_VEC(type)              \
-	struct {                   \
-		type *v;           \
-		uint32_t len, cap; \
-	}
-
-/* Appends an element to VEC (evaluated more than once), growing it when
- * full; evaluates to the element. */
-#define dcd_vec_push(vec)                                                          \
-	(*((vec)->len == (vec)->cap                                                \
-		   ? ((vec)->v = dcd_vec_grow((vec)->v, &(vec)->cap, sizeof(*(vec)->v))) \
-		   : (vec)->v,                                                     \
-	   &(vec)->v[(vec)->len++]))
-
-/* Reallocates DATA, an array of *CAP elements of SIZE bytes, with room
- * for more, and sets *CAP to its new capacity. */
-void *dcd_vec_grow(void *data, uint32_t *cap, size_t size);
+#include "sim/vec.h"
 
 /* A FIFO of records that grows when full (it only grows while a qemu log
  * drops or forced records pile up, so it stays small). */
@@ -55,7 +36,7 @@ struct dcd_group {
 	bool dropped;		/* records of its chain were dropped (log full) */
 	uint64_t pending;	/* its map entries still pending (answers and
 				 * forced releases can cut them) */
-	DCD_VEC(struct dcd_span) offered;	/* as offered */
+	SIM_VEC(struct dcd_span) offered;	/* as offered */
 };
 
 /* A non-forced Initiate DC Release: its releasing map entries carry its
@@ -87,7 +68,7 @@ struct dcd_host {
 	/* mailbox */
 	bool busy;
 	struct proto_mbox_cmd cmd;
-	DCD_VEC(struct proto_range) staging;
+	SIM_VEC(struct proto_range) staging;
 };
 
 /* The part of one map entry that one span covers, with the entry's
@@ -116,14 +97,14 @@ struct dcd {
 	/* FM API */
 	bool fm_busy;
 	struct proto_fm_cmd fm_cmd;
-	DCD_VEC(struct proto_extent) fm_staging;
+	SIM_VEC(struct proto_extent) fm_staging;
 	/* offers and releases by id, bytes by tag (pending, accepted or
 	 * releasing), and retired offers and releases for reuse */
 	struct sim_table groups;	/* (id, 0) -> struct dcd_group * */
 	struct sim_table releases;	/* (id, 0) -> struct dcd_release * */
 	struct sim_table tags;		/* tag bytes -> bytes */
-	DCD_VEC(struct dcd_group *) spare_groups;
-	DCD_VEC(struct dcd_release *) spare_releases;
+	SIM_VEC(struct dcd_group *) spare_groups;
+	SIM_VEC(struct dcd_release *) spare_releases;
 	uint64_t next_id;
 	uint64_t dead_groups;
 	uint64_t dropped_groups;
@@ -135,8 +116,8 @@ struct dcd {
 	dcd_observer_fn observer;
 	void *observer_data;
 	/* scratch, reused by every command */
-	DCD_VEC(struct dcd_span) spans;
-	DCD_VEC(struct dcd_clip) clips;
+	SIM_VEC(struct dcd_span) spans;
+	SIM_VEC(struct dcd_clip) clips;
 	int64_t clips_pieces;		/* the sum of their pieces */
 	bool clips_hit_list;		/* an entry of a host's list is cut */
 	bool clips_split_list;		/* ... and keeps a part, or is cut

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "sim/table.h"
+#include "sim/vec.h"
 
 struct piece {
 	bool present;
@@ -28,7 +29,7 @@ struct hreq;
 struct rext;
 
 /* Region extents: a request's, the victims of a release, the timers to
- * arm.  A plain array (see reserve). */
+ * arm.  A plain array (see sim/vec.h). */
 struct rext_buf {
 	struct rext **v;
 	guint len, cap;
@@ -95,7 +96,7 @@ struct piece_index {
 
 /* Plain arrays, LEN used of CAP, for what the host fills and empties on
  * nearly every op: GArray's calls there cost more than the host's own
- * bookkeeping.  reserve() grows them. */
+ * bookkeeping.  sim_vec_reserve() grows them. */
 struct extent_buf {
 	struct proto_extent *v;
 	guint len, cap;
@@ -348,19 +349,9 @@ bool host_config_validate(const struct host_config *cfg, GError **error)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* V, an array of CAP elements of SIZE bytes, grown to hold WANT. */
-static inline void *reserve(void *v, guint *cap, guint want, size_t size)
-{
-	if (G_LIKELY(want <= *cap))
-		return v;
-	*cap = MAX(MAX(16, 2 * *cap), want);
-	return g_realloc_n(v, *cap, size);
-}
-
 static void rext_buf_add(struct rext_buf *b, struct rext *x)
 {
-	b->v = reserve(b->v, &b->cap, b->len + 1, sizeof(*b->v));
-	b->v[b->len++] = x;
+	sim_vec_push(b) = x;
 }
 
 static bool rext_buf_has(const struct rext_buf *b, const struct rext *x)
@@ -505,7 +496,7 @@ static struct job *job_push(struct host *h, enum job_kind kind, unsigned positio
 	struct job_queue *q = &h->jobs;
 	struct job *j;
 
-	q->v = reserve(q->v, &q->cap, q->len + 1, sizeof(*q->v));
+	q->v = sim_vec_reserve(q->v, &q->cap, q->len + 1, sizeof(*q->v));
 	j = &q->v[q->len++];
 	*j = (struct job){ .kind = kind, .position = position, .arg = arg,
 			   .t_queued = sim_now(h->k) };
@@ -527,7 +518,7 @@ static bool job_pop(struct host *h, struct job *out)
 /* Room for one more op at the end of Q. */
 static void op_queue_reserve(struct op_queue *q)
 {
-	q->ops = reserve(q->ops, &q->cap, q->len + 1, sizeof(*q->ops));
+	q->ops = sim_vec_reserve(q->ops, &q->cap, q->len + 1, sizeof(*q->ops));
 }
 
 /* OP goes first: it runs next. */
@@ -547,7 +538,7 @@ static void ranges_append(struct host *h, const struct proto_range *ranges, guin
 {
 	struct range_buf *b = &h->op_ranges;
 
-	b->v = reserve(b->v, &b->cap, b->len + n, sizeof(*b->v));
+	b->v = sim_vec_reserve(b->v, &b->cap, b->len + n, sizeof(*b->v));
 	memcpy(b->v + b->len, ranges, n * sizeof(*ranges));
 	b->len += n;
 }
@@ -941,7 +932,7 @@ static void resp_ranges(struct host *h, guint first, guint n)
 {
 	struct range_buf *b = &h->op_ranges;
 
-	b->v = reserve(b->v, &b->cap, b->len + n, sizeof(*b->v));
+	b->v = sim_vec_reserve(b->v, &b->cap, b->len + n, sizeof(*b->v));
 	for (guint i = 0; i < n; i++) {
 		const struct resp_item *it = &h->resp.v[first + i];
 
@@ -1007,7 +998,7 @@ static void chain_close(struct host *h, unsigned p)
 	guint n = l->chain.len;
 	bool *accept;
 
-	h->accept = reserve(h->accept, &h->accept_cap, n, sizeof(*h->accept));
+	h->accept = sim_vec_reserve(h->accept, &h->accept_cap, n, sizeof(*h->accept));
 	accept = h->accept;
 	memset(accept, 0, n * sizeof(bool));
 	/* the policy may wait: the chain stays open for its next closing record */
@@ -1015,8 +1006,9 @@ static void chain_close(struct host *h, unsigned p)
 		return;
 	h->resp.len = 0;
 	h->resp_reqs.len = 0;
-	h->resp.v = reserve(h->resp.v, &h->resp.cap, n, sizeof(*h->resp.v));
-	h->resp_reqs.v = reserve(h->resp_reqs.v, &h->resp_reqs.cap, n, sizeof(*h->resp_reqs.v));
+	h->resp.v = sim_vec_reserve(h->resp.v, &h->resp.cap, n, sizeof(*h->resp.v));
+	h->resp_reqs.v = sim_vec_reserve(h->resp_reqs.v, &h->resp_reqs.cap, n,
+					  sizeof(*h->resp_reqs.v));
 	for (guint i = 0; i < n; i++) {
 		struct hreq *r = req_get(h, reqs[i]);
 		struct resp_item it = { .request = reqs[i], .ext = ext[i] };
@@ -1074,11 +1066,8 @@ static void chain_append(struct host *h, unsigned p, const struct proto_record *
 
 	if (l->chain.len == 0)
 		l->chain_deadline = add_sat(sim_now(h->k), h->cfg.chain_timeout);
-	l->chain.v = reserve(l->chain.v, &l->chain.cap, l->chain.len + 1, sizeof(*l->chain.v));
-	l->chain.v[l->chain.len++] = rec->extent;
-	l->chain_reqs.v = reserve(l->chain_reqs.v, &l->chain_reqs.cap, l->chain_reqs.len + 1,
-				  sizeof(*l->chain_reqs.v));
-	l->chain_reqs.v[l->chain_reqs.len++] = rec->sim.request;
+	sim_vec_push(&l->chain) = rec->extent;
+	sim_vec_push(&l->chain_reqs) = rec->sim.request;
 	if (l->chain.len == 1)
 		chain_arm(h, l);
 	if (!(rec->flags & PROTO_RECORD_MORE))
@@ -1209,10 +1198,8 @@ static uint64_t rext_lose(struct rext *x, uint64_t lo, uint64_t hi)
 		hi = MAX(hi, r->start + r->len);
 	}
 	/* [FIRST, LAST) becomes the one merged range */
-	if (first == last && x->nlost == x->lost_cap) {
-		x->lost_cap = MAX(4, 2 * x->lost_cap);
-		x->lost = g_renew(struct extent_range, x->lost, x->lost_cap);
-	}
+	if (first == last)
+		x->lost = sim_vec_reserve(x->lost, &x->lost_cap, x->nlost + 1, sizeof(*x->lost));
 	memmove(x->lost + first + 1, x->lost + last, (x->nlost - last) * sizeof(*x->lost));
 	x->nlost = x->nlost + 1 - (last - first);
 	x->lost[first] = (struct extent_range){ lo, hi - lo };
@@ -1767,8 +1754,7 @@ static void on_record(struct sim *k, void *target, const void *payload)
 	}
 	struct record_buf *b = &l->h->incoming;
 
-	b->v = reserve(b->v, &b->cap, b->len + 1, sizeof(*b->v));
-	b->v[b->len++] = *(const struct proto_record *)payload;
+	sim_vec_push(b) = *(const struct proto_record *)payload;
 }
 
 static void on_region(struct sim *k, void *target, const void *payload)
