@@ -182,12 +182,12 @@ struct dcd_release *dcd_release_find(const struct dcd *dev, uint64_t id)
  * all of them. */
 static struct dcd_group *group_at(const struct dcd *dev, uint32_t i)
 {
-	return (struct dcd_group *)(uintptr_t)dev->groups.slots[i].value;
+	return sim_table_ptr_at(&dev->groups, i);
 }
 
 static struct dcd_release *release_at(const struct dcd *dev, uint32_t i)
 {
-	return (struct dcd_release *)(uintptr_t)dev->releases.slots[i].value;
+	return sim_table_ptr_at(&dev->releases, i);
 }
 
 struct dcd_group *dcd_group_new(struct dcd *dev, struct dcd_host *host)
@@ -288,12 +288,12 @@ void dcd_free(struct dcd *dev)
 	for (unsigned i = 0; i < dev->cfg.nregions; i++)
 		extent_map_free(dev->maps[i]);
 	g_free(dev->fm_staging.v);
-	for (uint32_t i = 0; i <= dev->groups.mask; i++)
+	for (uint32_t i = 0; i < sim_table_capacity(&dev->groups); i++)
 		if (group_at(dev, i))
 			group_free(group_at(dev, i));
 	for (uint32_t i = 0; i < dev->spare_groups.len; i++)
 		group_free(dev->spare_groups.v[i]);
-	for (uint32_t i = 0; i <= dev->releases.mask; i++)
+	for (uint32_t i = 0; i < sim_table_capacity(&dev->releases); i++)
 		g_free(release_at(dev, i));
 	for (uint32_t i = 0; i < dev->spare_releases.len; i++)
 		g_free(dev->spare_releases.v[i]);
@@ -533,7 +533,7 @@ static uint64_t dropped_bytes(const struct dcd *dev)
 
 	if (dev->dropped_groups == 0)
 		return 0;
-	for (uint32_t j = 0; j <= dev->groups.mask; j++) {
+	for (uint32_t j = 0; j < sim_table_capacity(&dev->groups); j++) {
 		const struct dcd_group *g = group_at(dev, j);
 		struct pending_walk w;
 
@@ -708,14 +708,14 @@ static char *audit_tables(const struct dcd *dev, struct audit *a)
 	if (g_hash_table_size(a->tag_bytes) != dev->tags.count)
 		return g_strdup_printf("%u tags in use, the tag table holds %u",
 				       g_hash_table_size(a->tag_bytes), dev->tags.count);
-	for (uint32_t i = 0; i <= dev->tags.mask; i++) {
+	for (uint32_t i = 0; i < sim_table_capacity(&dev->tags); i++) {
 		const struct sim_table_slot *t = &dev->tags.slots[i];
 		const uint64_t *bytes = t->value ? g_hash_table_lookup(a->tag_bytes, t->key) : NULL;
 
 		if (t->value && (!bytes || *bytes != t->value))
 			return g_strdup("tag bytes disagree with the maps");
 	}
-	for (uint32_t i = 0; i <= dev->releases.mask; i++) {
+	for (uint32_t i = 0; i < sim_table_capacity(&dev->releases); i++) {
 		const struct dcd_release *r = release_at(dev, i);
 		const uint64_t *bytes = r ? g_hash_table_lookup(a->release_bytes, &r->id) : NULL;
 
@@ -726,7 +726,7 @@ static char *audit_tables(const struct dcd *dev, struct audit *a)
 	}
 	if (g_hash_table_size(a->release_bytes) != dev->releases.count)
 		return g_strdup("a releasing entry names a finished release");
-	for (uint32_t i = 0; i <= dev->groups.mask; i++) {
+	for (uint32_t i = 0; i < sim_table_capacity(&dev->groups); i++) {
 		const struct dcd_group *g = group_at(dev, i);
 		const uint64_t *entries = g ? g_hash_table_lookup(a->group_entries, &g->id) : NULL;
 
@@ -754,7 +754,7 @@ static char *audit_hosts(const struct dcd *dev)
 	if (groups != dev->groups.count)
 		return g_strdup_printf("host queues hold %u offers, the device %u", groups,
 				       dev->groups.count);
-	for (uint32_t i = 0; i <= dev->groups.mask; i++) {
+	for (uint32_t i = 0; i < sim_table_capacity(&dev->groups); i++) {
 		const struct dcd_group *g = group_at(dev, i);
 
 		dead += g && g->dead;

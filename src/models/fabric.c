@@ -515,8 +515,8 @@ void fabric_free(struct fabric *f)
 	for (size_t i = 0; i < f->n_devices; i++)
 		dcd_free(f->devices[i].dev);
 	g_free(f->devices);
-	for (uint32_t i = 0; i <= f->acceptances.mask; i++)
-		g_free((void *)(uintptr_t)f->acceptances.slots[i].value);
+	for (uint32_t i = 0; i < sim_table_capacity(&f->acceptances); i++)
+		g_free(sim_table_ptr_at(&f->acceptances, i));
 	sim_table_clear(&f->acceptances);
 	g_ptr_array_unref(f->spare_acceptances);
 	g_free(f);

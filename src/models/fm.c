@@ -251,9 +251,9 @@ void fm_free(struct fm *fm)
 {
 	if (!fm)
 		return;
-	for (uint32_t i = 0; i <= fm->requests.mask; i++)
-		if (fm->requests.slots[i].value)
-			request_recycle((struct fm_request *)(uintptr_t)fm->requests.slots[i].value);
+	for (uint32_t i = 0; i < sim_table_capacity(&fm->requests); i++)
+		if (sim_table_ptr_at(&fm->requests, i))
+			request_recycle(sim_table_ptr_at(&fm->requests, i));
 	sim_table_clear(&fm->requests);
 	g_ptr_array_unref(fm->spare_requests);
 	g_ptr_array_unref(fm->spare_cmds);

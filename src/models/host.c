@@ -623,7 +623,7 @@ static struct hreq *req_find(const struct host *h, uint64_t id)
 /* The request in slot I of h->reqs, or NULL: for walks over them all. */
 static struct hreq *req_at(const struct host *h, uint32_t i)
 {
-	return (struct hreq *)(uintptr_t)h->reqs.slots[i].value;
+	return sim_table_ptr_at(&h->reqs, i);
 }
 
 static void req_free(struct hreq *r)
@@ -1937,7 +1937,7 @@ void host_free(struct host *h)
 		h->spare_rexts = x->same_offset_next;
 		rext_destroy(x);
 	}
-	for (uint32_t i = 0; h->reqs.slots && i <= h->reqs.mask; i++)
+	for (uint32_t i = 0; i < sim_table_capacity(&h->reqs); i++)
 		req_free(req_at(h, i));
 	sim_table_clear(&h->reqs);
 	while (h->spare_reqs) {
@@ -2241,7 +2241,7 @@ bool host_check_invariants(const struct host *h, GError **error)
 			broken = "a region extent is missing from its request";
 		present += n;
 	}
-	for (uint32_t slot = 0; !broken && slot <= h->reqs.mask; slot++) {
+	for (uint32_t slot = 0; !broken && slot < sim_table_capacity(&h->reqs); slot++) {
 		const struct hreq *r = req_at(h, slot);
 		unsigned waiting = 0;
 

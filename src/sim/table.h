@@ -30,6 +30,18 @@ void sim_table_add(struct sim_table *t, uint64_t k0, uint64_t k1, uint64_t value
 /* Removes the entry whose value sim_table_find returned. */
 void sim_table_remove(struct sim_table *t, uint64_t *value);
 
+/* For walks over every entry: slots 0 .. sim_table_capacity(T) - 1, each
+ * a value or 0 (empty), in an order no result may depend on. */
+static inline uint32_t sim_table_capacity(const struct sim_table *t)
+{
+	return t->slots ? t->mask + 1 : 0;
+}
+
+static inline void *sim_table_ptr_at(const struct sim_table *t, uint32_t i)
+{
+	return (void *)(uintptr_t)t->slots[i].value;
+}
+
 /* The same for pointer values keyed by one 64-bit id. */
 static inline void *sim_table_get(const struct sim_table *t, uint64_t id)
 {

@@ -74,6 +74,7 @@ static void test_ids(void)
 {
 	struct sim_table t;
 	int objects[100];
+	int walked = 0;
 
 	sim_table_init(&t);
 	for (int i = 0; i < 100; i++)
@@ -88,7 +89,16 @@ static void test_ids(void)
 	CU_ASSERT_EQUAL(t.count, 50);
 	for (int i = 1; i < 100; i += 2)
 		CU_ASSERT_PTR_EQUAL(sim_table_get(&t, (uint64_t)i * 4096 + 1), &objects[i]);
+	/* a walk over the slots finds each odd object once */
+	for (uint32_t i = 0; i < sim_table_capacity(&t); i++) {
+		int *o = sim_table_ptr_at(&t, i);
+
+		if (o)
+			walked += (int)(o - objects) % 2 ? 1 : 1000;
+	}
+	CU_ASSERT_EQUAL(walked, 50);
 	sim_table_clear(&t);
+	CU_ASSERT_EQUAL(sim_table_capacity(&t), 0);
 }
 
 int main(void)
