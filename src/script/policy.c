@@ -134,6 +134,25 @@ static void push_u64(lua_State *L, uint64_t v)
 	lua_pushinteger(L, (lua_Integer)v);
 }
 
+/* Field NAME of the table on the top of the stack. */
+static void set_u64(lua_State *L, const char *name, uint64_t v)
+{
+	push_u64(L, v);
+	lua_setfield(L, -2, name);
+}
+
+static void set_string(lua_State *L, const char *name, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, name);
+}
+
+static void set_bool(lua_State *L, const char *name, bool v)
+{
+	lua_pushboolean(L, v);
+	lua_setfield(L, -2, name);
+}
+
 /* A tag as its UUID text, nil for none. */
 static void push_tag(lua_State *L, const uint8_t tag[PROTO_TAG_SIZE])
 {
@@ -454,28 +473,17 @@ static int view_config(lua_State *L)
 	const struct host_config *cfg = host_get_config(view_check(L)->h);
 
 	lua_createtable(L, 0, 11);
-	lua_pushstring(L, release_answers[cfg->busy_release]);
-	lua_setfield(L, -2, "busy_release");
-	lua_pushstring(L, forced_answers[cfg->forced]);
-	lua_setfield(L, -2, "forced_release");
-	lua_pushboolean(L, cfg->tag_groups);
-	lua_setfield(L, -2, "tag_groups");
-	lua_pushboolean(L, cfg->region_updates);
-	lua_setfield(L, -2, "region_updates");
-	push_u64(L, cfg->chain_timeout);
-	lua_setfield(L, -2, "chain_timeout");
-	push_u64(L, cfg->assembly_timeout);
-	lua_setfield(L, -2, "assembly_timeout");
-	push_u64(L, cfg->max_pending);
-	lua_setfield(L, -2, "max_pending");
-	push_u64(L, cfg->alignment);
-	lua_setfield(L, -2, "alignment");
-	push_u64(L, cfg->memory_block);
-	lua_setfield(L, -2, "memory_block");
-	lua_pushinteger(L, cfg->region);
-	lua_setfield(L, -2, "region");
-	lua_pushstring(L, cfg->policy);
-	lua_setfield(L, -2, "policy");
+	set_string(L, "busy_release", release_answers[cfg->busy_release]);
+	set_string(L, "forced_release", forced_answers[cfg->forced]);
+	set_bool(L, "tag_groups", cfg->tag_groups);
+	set_bool(L, "region_updates", cfg->region_updates);
+	set_u64(L, "chain_timeout", cfg->chain_timeout);
+	set_u64(L, "assembly_timeout", cfg->assembly_timeout);
+	set_u64(L, "max_pending", cfg->max_pending);
+	set_u64(L, "alignment", cfg->alignment);
+	set_u64(L, "memory_block", cfg->memory_block);
+	set_u64(L, "region", cfg->region);
+	set_string(L, "policy", cfg->policy);
 	return 1;
 }
 
@@ -486,12 +494,9 @@ static int view_decoder(lua_State *L)
 	const struct host_config *cfg = host_get_config(h);
 
 	lua_createtable(L, 0, 3);
-	lua_pushinteger(L, cfg->devices[p]);
-	lua_setfield(L, -2, "device");
-	push_u64(L, cfg->decoders[p].dpa_base);
-	lua_setfield(L, -2, "base");
-	push_u64(L, cfg->decoders[p].dpa_len);
-	lua_setfield(L, -2, "length");
+	set_u64(L, "device", cfg->devices[p]);
+	set_u64(L, "base", cfg->decoders[p].dpa_base);
+	set_u64(L, "length", cfg->decoders[p].dpa_len);
 	return 1;
 }
 
@@ -506,34 +511,36 @@ static const struct host *range_args(lua_State *L, unsigned *p, uint64_t *start,
 	return h;
 }
 
-static int view_decoder_contains(lua_State *L)
+static bool range_overlaps(const struct host *h, unsigned position, uint64_t start, uint64_t len)
+{
+	return host_overlap(h, position, start, len) != HOST_OVERLAP_NONE;
+}
+
+/* view:NAME(position, start, len): TEST of the range, as a boolean. */
+static int push_range_test(lua_State *L,
+			   bool (*test)(const struct host *, unsigned, uint64_t, uint64_t))
 {
 	unsigned p;
 	uint64_t start, len;
 	const struct host *h = range_args(L, &p, &start, &len);
 
-	lua_pushboolean(L, host_decoder_contains(h, p, start, len));
+	lua_pushboolean(L, test(h, p, start, len));
 	return 1;
+}
+
+static int view_decoder_contains(lua_State *L)
+{
+	return push_range_test(L, host_decoder_contains);
 }
 
 static int view_block_aligned(lua_State *L)
 {
-	unsigned p;
-	uint64_t start, len;
-	const struct host *h = range_args(L, &p, &start, &len);
-
-	lua_pushboolean(L, host_block_aligned(h, p, start, len));
-	return 1;
+	return push_range_test(L, host_block_aligned);
 }
 
 static int view_overlaps(lua_State *L)
 {
-	unsigned p;
-	uint64_t start, len;
-	const struct host *h = range_args(L, &p, &start, &len);
-
-	lua_pushboolean(L, host_overlap(h, p, start, len) != HOST_OVERLAP_NONE);
-	return 1;
+	return push_range_test(L, range_overlaps);
 }
 
 static int view_tag_in_use(lua_State *L)
@@ -600,11 +607,9 @@ static int view_stats(lua_State *L)
 		uint64_t v;
 
 		memcpy(&v, (const char *)&st + fields[i].offset, sizeof(v));
-		push_u64(L, v);
-		lua_setfield(L, -2, fields[i].name);
+		set_u64(L, fields[i].name, v);
 	}
-	lua_pushboolean(L, st.region_destroyed);
-	lua_setfield(L, -2, "region_destroyed");
+	set_bool(L, "region_destroyed", st.region_destroyed);
 	return 1;
 }
 
@@ -711,8 +716,7 @@ static void view_install(lua_State *L)
 			lua_setfield(L, -2, "__len");
 		}
 		/* getmetatable() gives the name, not the table */
-		lua_pushstring(L, types[i].meta);
-		lua_setfield(L, -2, "__metatable");
+		set_string(L, "__metatable", types[i].meta);
 		lua_pop(L, 1);
 	}
 }
