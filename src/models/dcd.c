@@ -269,6 +269,11 @@ struct dcd *dcd_new(struct sim *k, unsigned id, const struct dcd_config *cfg, GE
 	sim_table_init(&dev->releases);
 	sim_table_init(&dev->tags);
 	dev->next_id = 1;
+	dev->payload_ranges = proto_payload_ranges(cfg->payload_size);
+	dev->payload_records = proto_payload_records(cfg->payload_size);
+	dev->payload_extents = proto_payload_extents(cfg->payload_size);
+	dev->payload_fm_extents = proto_payload_fm_extents(cfg->payload_size);
+	extent_attr_init(&dev->free_attr, EXTENT_FREE);
 	dev->alloc = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
 	return dev;
 }
@@ -397,11 +402,11 @@ static bool tag_key(const uint8_t tag[PROTO_TAG_SIZE], uint64_t key[2])
 	return key[0] | key[1];
 }
 
-bool dcd_tag_in_use(const struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE])
+bool dcd_tag_is_new(const struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE])
 {
 	uint64_t key[2];
 
-	return tag_key(tag, key) && sim_table_find(&dev->tags, key[0], key[1]);
+	return tag_key(tag, key) && !sim_table_find(&dev->tags, key[0], key[1]);
 }
 
 void dcd_tag_add(struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE], uint64_t bytes)

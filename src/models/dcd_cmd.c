@@ -75,28 +75,26 @@ static void clips_reset(struct dcd *dev)
 	dev->clips_hit_list = dev->clips_split_list = false;
 }
 
-/* Appends the clip [START, START + LEN) of entry E, above every clip so
- * far, and follows what cutting the clips out does, so that no second
- * walk is needed: an entry cut by clips goes, the pieces they leave
- * uncovered stay.  The clip's pieces count the gap below it (from the
- * entry's start or the previous clip) and the one above it to the entry's
- * end, less one for the entry when it is the entry's first clip; a next
- * clip in the same entry takes the gap above over.  Inline: it runs for
- * every clip. */
-static inline void clip_push(struct dcd *dev, uint32_t region, uint32_t span, uint64_t start,
-			     uint64_t len, const struct extent_entry *e)
+/* Makes C, the last clip, the part [START, START + LEN) of its entry,
+ * above every clip so far, and follows what cutting the clips out does, so
+ * that no second walk is needed: an entry cut by clips goes, the pieces
+ * they leave uncovered stay.  The clip's pieces count the gap below it
+ * (from the entry's start or the previous clip) and the one above it to the
+ * entry's end, less one for the entry when it is the entry's first clip; a
+ * next clip in the same entry takes the gap above over.  Inline: it runs
+ * for every clip. */
+static inline void clip_cut(struct dcd *dev, struct dcd_clip *c, uint32_t region, uint32_t span,
+			    uint64_t start, uint64_t len)
 {
-	struct dcd_clip *c = &sim_vec_push(&dev->clips);
+	const struct extent_entry *e = &c->entry;
 	struct dcd_clip *prev = dev->clips.len > 1 ? c - 1 : NULL;
 	uint64_t end = start + len, e_end = e->start + e->len;
-	bool same = prev && prev->entry_start == e->start;
+	bool same = prev && prev->entry.start == e->start;
 
 	c->start = start;
 	c->len = len;
 	c->region = region;
 	c->span = span;
-	c->entry_start = e->start;
-	c->attr = e->attr;
 	if (same) {
 		prev->pieces--;
 		dev->clips_pieces--;
@@ -112,20 +110,37 @@ static inline void clip_push(struct dcd *dev, uint32_t region, uint32_t span, ui
 	}
 }
 
-/* Cuts every span along the map entries it overlaps, in address order
- * (a span lies inside its region: every lookup finds an entry). */
+/* Appends the clip [START, START + LEN) of entry E (see clip_cut). */
+static void clip_push(struct dcd *dev, uint32_t region, uint32_t span, uint64_t start,
+		      uint64_t len, const struct extent_entry *e)
+{
+	struct dcd_clip *c = &sim_vec_push(&dev->clips);
+
+	c->entry = *e;
+	clip_cut(dev, c, region, span, start, len);
+}
+
+/* Cuts every span along the map entries it overlaps, in address order,
+ * each entry looked up straight into its clip (a span lies inside its
+ * region: every lookup finds an entry). */
 static void clips_load(struct dcd *dev)
 {
 	clips_reset(dev);
 	for (uint32_t i = 0; i < dev->spans.len; i++) {
 		const struct dcd_span *span = &dev->spans.v[i];
+		const struct extent_map *map = dev->maps[span->region];
 		uint64_t pos = span->start, end = span->start + span->len;
-		struct extent_entry e;
 
-		while (pos < end && extent_map_lookup(dev->maps[span->region], pos, &e)) {
-			uint64_t e_end = e.start + e.len;
+		while (pos < end) {
+			struct dcd_clip *c = &sim_vec_push(&dev->clips);
+			uint64_t e_end;
 
-			clip_push(dev, span->region, i, pos, MIN(e_end, end) - pos, &e);
+			if (!extent_map_lookup(map, pos, &c->entry)) {
+				dev->clips.len--;
+				break;
+			}
+			e_end = c->entry.start + c->entry.len;
+			clip_cut(dev, c, span->region, i, pos, MIN(e_end, end) - pos);
 			pos = e_end;
 		}
 	}
@@ -153,8 +168,8 @@ static bool extents_fit(const struct dcd *dev, int64_t delta)
 
 static void clip_extent(const struct dcd_clip *c, struct proto_extent *out)
 {
-	*out = (struct proto_extent){ .start = c->start, .len = c->len, .seq = c->attr.seq };
-	memcpy(out->tag, c->attr.tag, PROTO_TAG_SIZE);
+	*out = (struct proto_extent){ .start = c->start, .len = c->len, .seq = c->entry.attr.seq };
+	memcpy(out->tag, c->entry.attr.tag, PROTO_TAG_SIZE);
 }
 
 static void map_set(struct dcd *dev, unsigned region, uint64_t start, uint64_t len,
@@ -201,9 +216,6 @@ static void release_sub(struct dcd *dev, struct dcd_release *r, uint64_t bytes)
  * the walk over what it offered can stop, or need not start. */
 static void group_free_pending(struct dcd *dev, struct dcd_group *g)
 {
-	struct extent_attr free_attr;
-
-	extent_attr_init(&free_attr, EXTENT_FREE);
 	for (uint32_t i = 0; i < g->offered.len && g->pending; i++) {
 		const struct dcd_span *span = &g->offered.v[i];
 		uint64_t pos = span->start, end = span->start + span->len;
@@ -215,7 +227,7 @@ static void group_free_pending(struct dcd *dev, struct dcd_group *g)
 			if (e.attr.state != EXTENT_PENDING || e.attr.group != g->id)
 				continue;
 			dcd_tag_sub(dev, e.attr.tag, e.len);
-			map_set(dev, span->region, e.start, e.len, &free_attr);
+			map_set(dev, span->region, e.start, e.len, &dev->free_attr);
 			g->pending--;
 		}
 	}
@@ -227,9 +239,10 @@ static void clips_unpend(struct dcd *dev)
 {
 	for (guint i = 0; i < dev->clips.len; i++) {
 		const struct dcd_clip *c = clip_at(dev, i);
+		const struct extent_attr *at = &c->entry.attr;
 		struct dcd_group *g;
 
-		if (c->attr.state == EXTENT_PENDING && (g = dcd_group_find(dev, c->attr.group)))
+		if (at->state == EXTENT_PENDING && (g = dcd_group_find(dev, at->group)))
 			g->pending += (uint64_t)c->pieces;
 	}
 }
@@ -260,14 +273,12 @@ static void group_close(struct dcd *dev, struct dcd_host *host, struct dcd_group
 static void clip_remove(struct dcd *dev, const struct dcd_clip *c, uint64_t request,
 			bool flag_sanitize)
 {
-	const struct extent_attr *at = &c->attr;
+	const struct extent_attr *at = &c->entry.attr;
 	bool sanitize = flag_sanitize || dev->cfg.regions[c->region].sanitize_on_release;
-	struct extent_attr free_attr;
 	struct proto_extent ext;
 	struct dcd_group *g;
 	struct dcd_release *r;
 
-	extent_attr_init(&free_attr, EXTENT_FREE);
 	clip_extent(c, &ext);
 	dcd_tag_sub(dev, at->tag, c->len);
 	switch (at->state) {
@@ -277,7 +288,7 @@ static void clip_remove(struct dcd *dev, const struct dcd_clip *c, uint64_t requ
 			g->dead = true;
 			dev->dead_groups++;
 		}
-		map_set(dev, c->region, c->start, c->len, &free_attr);
+		map_set(dev, c->region, c->start, c->len, &dev->free_attr);
 		dcd_fm_record(dev, PROTO_EVENT_CAPACITY_RELEASED, (unsigned)at->host, false, &ext,
 			      request);
 		return;
@@ -297,7 +308,7 @@ static void clip_remove(struct dcd *dev, const struct dcd_clip *c, uint64_t requ
 		dcd_sanitize(dev, c->region, (unsigned)at->host, c->start, c->len, at, request);
 		return;
 	}
-	map_set(dev, c->region, c->start, c->len, &free_attr);
+	map_set(dev, c->region, c->start, c->len, &dev->free_attr);
 	dcd_fm_record(dev, PROTO_EVENT_CAPACITY_RELEASED, (unsigned)at->host, false, &ext,
 		      request);
 }
@@ -369,7 +380,7 @@ static uint64_t get_extent_list(struct dcd_host *host, struct proto_mbox_done *d
 		.dev = dev,
 		.host = (int)host->id,
 		.skip = host->cmd.start,
-		.max = MIN(host->cmd.count, proto_payload_extents(dev->cfg.payload_size)),
+		.max = MIN(host->cmd.count, dev->payload_extents),
 	};
 	uint64_t delay;
 
@@ -420,11 +431,11 @@ static struct dcd_group *response_group(struct dcd_host *host)
 	const struct extent_attr *at;
 
 	if (dev->cfg.profile == DCD_PROFILE_SPEC && dev->clips.len) {
-		at = &clip_at(dev, 0)->attr;
+		at = &clip_at(dev, 0)->entry.attr;
 		if (at->state == EXTENT_PENDING && at->host == (int)host->id)
 			return dcd_group_find(dev, at->group);
 	}
-	return g_queue_peek_head(&host->groups);
+	return host->groups.head ? host->groups.head->data : NULL;
 }
 
 /* Every range must lie inside one pending extent of offer G. */
@@ -435,7 +446,7 @@ static enum proto_rc response_check(struct dcd_host *host, const struct dcd_grou
 	if (dev->clips.len != dev->spans.len)
 		return PROTO_RC_INVALID_PA;
 	for (guint i = 0; i < dev->clips.len; i++) {
-		const struct extent_attr *at = &clip_at(dev, i)->attr;
+		const struct extent_attr *at = &clip_at(dev, i)->entry.attr;
 
 		if (at->state != EXTENT_PENDING || at->host != (int)host->id ||
 		    at->group != g->id)
@@ -457,10 +468,10 @@ static enum proto_rc add_response(struct dcd_host *host)
 	guint n;
 
 	rc = payload_check(host->staging.len, host->cmd.nranges,
-			   proto_payload_ranges(dev->cfg.payload_size));
+			   dev->payload_ranges);
 	if (rc == PROTO_RC_SUCCESS)
 		rc = spans_from_staging(host);
-	if (rc == PROTO_RC_SUCCESS && g_queue_is_empty(&host->groups))
+	if (rc == PROTO_RC_SUCCESS && host->groups.length == 0)
 		rc = PROTO_RC_INVALID_INPUT;
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
@@ -486,7 +497,7 @@ static enum proto_rc add_response(struct dcd_host *host)
 
 	for (guint i = 0; i < n; i++) {
 		const struct dcd_clip *c = clip_at(dev, i);
-		struct extent_attr attr = c->attr;
+		struct extent_attr attr = c->entry.attr;
 
 		attr.state = EXTENT_ACCEPTED;
 		map_set(dev, c->region, c->start, c->len, &attr);
@@ -512,7 +523,7 @@ static enum proto_rc release_dc(struct dcd_host *host)
 	bool changed;
 
 	rc = payload_check(host->staging.len, host->cmd.nranges,
-			   proto_payload_ranges(dev->cfg.payload_size));
+			   dev->payload_ranges);
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
 	if (host->staging.len == 0)
@@ -522,7 +533,7 @@ static enum proto_rc release_dc(struct dcd_host *host)
 		return rc;
 	clips_load(dev);
 	for (guint i = 0; i < dev->clips.len; i++) {
-		const struct extent_attr *at = &clip_at(dev, i)->attr;
+		const struct extent_attr *at = &clip_at(dev, i)->entry.attr;
 
 		if (!visible(at) || at->host != (int)host->id)
 			return PROTO_RC_INVALID_PA;
@@ -547,7 +558,7 @@ static void mbox_execute(struct sim *k, void *target, const void *payload)
 	(void)payload;
 	switch (host->cmd.opcode) {
 	case PROTO_OP_GET_EVENT_RECORDS:
-		delay = dcd_log_get(host, proto_payload_records(dev->cfg.payload_size), &done);
+		delay = dcd_log_get(host, dev->payload_records, &done);
 		break;
 	case PROTO_OP_CLEAR_EVENT_RECORDS:
 		rc = dcd_log_clear(host, host->cmd.handle, host->cmd.count);
@@ -630,11 +641,6 @@ static enum proto_rc spans_from_fm_extents(struct dcd *dev)
 	return spans_finish(dev);
 }
 
-static bool tag_is_new(const struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE])
-{
-	return !proto_tag_is_zero(tag) && !dcd_tag_in_use(dev, tag);
-}
-
 /* Free and Contiguous: the device chooses with its allocation policy. */
 static enum proto_rc add_select(struct dcd *dev, bool contiguous, enum proto_cause *cause)
 {
@@ -647,7 +653,7 @@ static enum proto_rc add_select(struct dcd *dev, bool contiguous, enum proto_cau
 
 	if (cmd->length == 0 || cmd->length % bs)
 		return PROTO_RC_INVALID_INPUT;
-	if (dcd_tags_tracked(dev) && tag_is_new(dev, cmd->tag) && dcd_avail_tags(dev) == 0) {
+	if (dcd_tags_tracked(dev) && dcd_tag_is_new(dev, cmd->tag) && dcd_avail_tags(dev) == 0) {
 		*cause = PROTO_CAUSE_TAG_LIMIT;
 		return PROTO_RC_RESOURCES_EXHAUSTED;
 	}
@@ -706,9 +712,11 @@ static enum proto_rc add_prescribed(struct dcd *dev, enum proto_cause *cause)
 		const uint8_t *tag = fm_extent(dev, i)->tag;
 		bool seen = false;
 
+		if (!dcd_tag_is_new(dev, tag))
+			continue;
 		for (uint32_t j = 0; j < i && !seen; j++)
 			seen = proto_tag_equal(tag, fm_extent(dev, j)->tag);
-		new_tags += !seen && tag_is_new(dev, tag);
+		new_tags += !seen;
 	}
 	if (dcd_tags_tracked(dev) && new_tags > dcd_avail_tags(dev)) {
 		*cause = PROTO_CAUSE_TAG_LIMIT;
@@ -866,7 +874,7 @@ static enum proto_rc release_prescribed_clips(struct dcd *dev, bool forced)
 		return rc;
 	clips_load(dev);
 	for (guint i = 0; i < dev->clips.len; i++) {
-		const struct extent_attr *at = &clip_at(dev, i)->attr;
+		const struct extent_attr *at = &clip_at(dev, i)->entry.attr;
 		bool ok = visible(at) || (forced && at->state == EXTENT_PENDING);
 
 		if (!ok || at->host != (int)cmd->host)
@@ -886,7 +894,7 @@ static void release_ask(struct dcd *dev, struct dcd_host *host, bool sanitize)
 	rel->sanitize = sanitize;
 	for (guint i = 0; i < n; i++) {
 		const struct dcd_clip *c = clip_at(dev, i);
-		struct extent_attr attr = c->attr;
+		struct extent_attr attr = c->entry.attr;
 		struct proto_extent ext;
 
 		if (attr.state == EXTENT_RELEASING) {
@@ -1003,7 +1011,7 @@ static enum proto_rc fm_dc(struct dcd *dev, enum proto_cause *cause)
 	enum proto_rc rc;
 
 	rc = payload_check(dev->fm_staging.len, cmd->nextents,
-			   proto_payload_fm_extents(dev->cfg.payload_size));
+			   dev->payload_fm_extents);
 	if (rc != PROTO_RC_SUCCESS)
 		return rc;
 	if (cmd->host >= dev->cfg.nhosts || cmd->region >= dev->cfg.nregions)

@@ -164,12 +164,10 @@ static void on_sanitized(struct sim *k, void *target, const void *payload)
 {
 	struct dcd *dev = target;
 	const struct sanitize_job *job = payload;
-	struct extent_attr free_attr;
 	struct proto_extent ext = { .start = job->start, .len = job->len, .seq = job->seq };
 
 	(void)k;
-	extent_attr_init(&free_attr, EXTENT_FREE);
-	extent_map_set(dev->maps[job->region], job->start, job->len, &free_attr);
+	extent_map_set(dev->maps[job->region], job->start, job->len, &dev->free_attr);
 	dev->sanitize_jobs--;
 	memcpy(ext.tag, job->tag, PROTO_TAG_SIZE);
 	dcd_fm_record(dev, PROTO_EVENT_CAPACITY_RELEASED, job->host, false, &ext, job->request);

@@ -71,17 +71,16 @@ struct dcd_host {
 	SIM_VEC(struct proto_range) staging;
 };
 
-/* The part of one map entry that one span covers, with the entry's
- * attributes: what a command changes, piece by piece. */
+/* The part of one map entry that one span covers, with the entry as it
+ * was before the change: what a command changes, piece by piece. */
 struct dcd_clip {
 	uint64_t start, len;
 	uint32_t region;
 	uint32_t span;			/* index in the span list */
-	uint64_t entry_start;
 	int64_t pieces;			/* its share of the change in the entry
 					 * count when the clips are cut out of
-					 * their entries (see clip_push) */
-	struct extent_attr attr;	/* of the entry before the change */
+					 * their entries (see clip_cut) */
+	struct extent_entry entry;
 };
 
 struct dcd {
@@ -89,6 +88,10 @@ struct dcd {
 	unsigned id;
 	char name[16];
 	struct dcd_config cfg;
+	/* entries one mailbox payload of cfg.payload_size holds, and the
+	 * attributes of free space: worked out once, used by every command */
+	uint32_t payload_ranges, payload_records, payload_extents, payload_fm_extents;
+	struct extent_attr free_attr;
 	struct extent_map *maps[DCD_REGIONS_MAX];
 	struct dcd_host *hosts;
 	struct sim_rng *rng;
@@ -146,7 +149,8 @@ bool dcd_tags_tracked(const struct dcd *dev);
 uint64_t dcd_out_delay(const struct dcd *dev, uint64_t n);
 void dcd_tag_add(struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE], uint64_t bytes);
 void dcd_tag_sub(struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE], uint64_t bytes);
-bool dcd_tag_in_use(const struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE]);
+/* TAG is not zero and not in use yet. */
+bool dcd_tag_is_new(const struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE]);
 void dcd_note_usage(struct dcd *dev);
 /* INDEX is the region for DCD_NOTE_REGION_MAP, else the host. */
 void dcd_note(struct dcd *dev, enum dcd_note_kind kind, unsigned index);
