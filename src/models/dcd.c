@@ -260,8 +260,7 @@ struct dcd *dcd_new(struct sim *k, unsigned id, const struct dcd_config *cfg, GE
 
 		host->dev = dev;
 		host->id = h;
-		dcd_ring_init(&host->log, cfg->log_capacity);
-		dcd_ring_init(&host->posting, cfg->log_capacity);
+		dcd_log_init(&host->log, cfg->log_capacity);
 		g_queue_init(&host->groups);
 	}
 	dev->rng = sim_stream(k, dev->name);
@@ -285,8 +284,7 @@ void dcd_free(struct dcd *dev)
 	for (unsigned h = 0; h < dev->cfg.nhosts; h++) {
 		struct dcd_host *host = &dev->hosts[h];
 
-		dcd_ring_clear(&host->log);
-		dcd_ring_clear(&host->posting);
+		dcd_log_free(&host->log);
 		g_free(host->staging.v);
 	}
 	g_free(dev->hosts);
@@ -631,7 +629,7 @@ void dcd_get_host_stats(const struct dcd *dev, unsigned host, struct dcd_host_st
 		dcd_region_walk(dev->maps[i], 0, UINT64_MAX, list_visit, &w);
 	*out = (struct dcd_host_stats){
 		.log_count = h->log.count,
-		.log_posting = h->posting.count,
+		.log_posting = h->log.posting,
 		.overflow = h->overflow,
 		.generation = h->generation,
 		.extents = w.n,

@@ -1,7 +1,7 @@
 /* The device's Dynamic Capacity event logs (one per host), the records to
  * the FM and the sanitize engine.
  *
- * A record a command makes goes first into the host's posting queue: the
+ * A record a command makes waits behind the host's log to be posted: the
  * firmware posts one record at a time, each event_record_post after the
  * previous, and only then can the host read it.  A record that finds the
  * log full when it is posted is dropped and counted as an overflow (the
@@ -24,55 +24,63 @@ struct sanitize_job {
 
 G_STATIC_ASSERT(sizeof(struct sanitize_job) <= SIM_PAYLOAD_MAX);
 
-void dcd_ring_init(struct dcd_ring *ring, uint32_t cap)
+void dcd_log_init(struct dcd_log *log, uint32_t cap)
 {
-	ring->slots = g_new0(struct proto_record, cap);
-	ring->cap = cap;
-	ring->head = 0;
-	ring->count = 0;
+	*log = (struct dcd_log){ .slots = g_new0(struct proto_record, cap), .cap = cap };
 }
 
-void dcd_ring_clear(struct dcd_ring *ring)
+void dcd_log_free(struct dcd_log *log)
 {
-	g_free(ring->slots);
-	ring->slots = NULL;
-	ring->cap = ring->head = ring->count = 0;
+	g_free(log->slots);
+	*log = (struct dcd_log){ 0 };
 }
 
-struct proto_record *dcd_ring_at(const struct dcd_ring *ring, uint32_t i)
+/* The record I places after the head, I below the capacity. */
+static struct proto_record *log_at(const struct dcd_log *log, uint32_t i)
 {
 	/* head and I are below cap: no division needed to wrap */
-	uint32_t at = ring->head + i;
+	uint32_t at = log->head + i;
 
-	return &ring->slots[at >= ring->cap ? at - ring->cap : at];
+	return &log->slots[at >= log->cap ? at - log->cap : at];
 }
 
-/* The slot of a new record at the tail of RING, which grows when full:
- * records are made in place, never copied in. */
-static struct proto_record *ring_push(struct dcd_ring *ring)
+/* The slot of a new record behind every other, growing the FIFO when
+ * full: records are made in place, never copied in. */
+static struct proto_record *log_push(struct dcd_log *log)
 {
-	if (ring->count == ring->cap) {
-		struct proto_record *slots = g_new(struct proto_record, 2 * (size_t)ring->cap);
+	uint32_t n = log->count + log->posting;
 
-		for (uint32_t i = 0; i < ring->count; i++)
-			slots[i] = *dcd_ring_at(ring, i);
-		g_free(ring->slots);
-		ring->slots = slots;
-		ring->cap *= 2;
-		ring->head = 0;
+	if (n == log->cap) {
+		struct proto_record *slots = g_new(struct proto_record, 2 * (size_t)log->cap);
+
+		for (uint32_t i = 0; i < n; i++)
+			slots[i] = *log_at(log, i);
+		g_free(log->slots);
+		log->slots = slots;
+		log->cap *= 2;
+		log->head = 0;
 	}
-	return dcd_ring_at(ring, ring->count++);
+	log->posting++;
+	return log_at(log, n);
 }
 
-static void ring_pop(struct dcd_ring *ring)
+static void log_pop(struct dcd_log *log)
 {
-	ring->head = ring->head + 1 == ring->cap ? 0 : ring->head + 1;
-	ring->count--;
+	log->head = log->head + 1 == log->cap ? 0 : log->head + 1;
+	log->count--;
+}
+
+/* Drops the first record being posted: those behind it move up. */
+static void log_drop_posting(struct dcd_log *log)
+{
+	for (uint32_t i = log->count; i + 1 < log->count + log->posting; i++)
+		*log_at(log, i) = *log_at(log, i + 1);
+	log->posting--;
 }
 
 uint32_t dcd_log_room(const struct dcd_host *host)
 {
-	uint64_t used = (uint64_t)host->log.count + host->posting.count;
+	uint64_t used = (uint64_t)host->log.count + host->log.posting;
 	uint32_t cap = host->dev->cfg.log_capacity;
 
 	return used >= cap ? 0 : (uint32_t)(cap - used);
@@ -97,8 +105,7 @@ static void on_post(struct sim *k, void *target, const void *payload)
 {
 	struct dcd_host *host = target;
 	struct dcd *dev = host->dev;
-	const struct proto_record *rec = dcd_ring_at(&host->posting, 0);
-	struct proto_record *slot;
+	struct proto_record *rec = log_at(&host->log, host->log.count);
 	bool was_empty = host->log.count == 0;
 
 	(void)payload;
@@ -116,14 +123,13 @@ static void on_post(struct sim *k, void *target, const void *payload)
 				dev->dropped_groups++;
 			}
 		}
-		ring_pop(&host->posting);
+		log_drop_posting(&host->log);
 		dcd_note(dev, DCD_NOTE_LOG_OVERFLOW, host->id);
 		return;
 	}
-	slot = ring_push(&host->log);
-	*slot = *rec;
-	ring_pop(&host->posting);
-	slot->handle = host->next_handle++;
+	rec->handle = host->next_handle++;
+	host->log.count++;
+	host->log.posting--;
 	dev->records_posted++;
 	if (was_empty) {
 		struct proto_interrupt irq = { .status = PROTO_EVENT_STATUS_DC };
@@ -137,7 +143,7 @@ void dcd_log_post(struct dcd_host *host, enum proto_event type, bool more, uint8
 		  const struct proto_extent *extent, uint64_t request)
 {
 	struct dcd *dev = host->dev;
-	struct proto_record *rec = ring_push(&host->posting);
+	struct proto_record *rec = log_push(&host->log);
 	uint64_t at;
 
 	record_fill(dev, rec, type, host->id, more, extent, request);
@@ -205,7 +211,7 @@ uint64_t dcd_log_get(struct dcd_host *host, uint32_t max, struct proto_mbox_done
 
 	for (uint32_t i = 0; i < n; i++)
 		sim_schedule(host->dev->k, delay, host->port.record, host->port.target,
-			     dcd_ring_at(&host->log, i), sizeof(struct proto_record));
+			     log_at(&host->log, i), sizeof(struct proto_record));
 	done->count = n;
 	done->flags = 0;
 	if (host->log.count > n)
@@ -222,10 +228,10 @@ uint64_t dcd_log_get(struct dcd_host *host, uint32_t max, struct proto_mbox_done
  * count name them. */
 enum proto_rc dcd_log_clear(struct dcd_host *host, uint16_t handle, uint32_t count)
 {
-	if (count == 0 || count > host->log.count || dcd_ring_at(&host->log, 0)->handle != handle)
+	if (count == 0 || count > host->log.count || log_at(&host->log, 0)->handle != handle)
 		return PROTO_RC_INVALID_INPUT;
 	while (count--)
-		ring_pop(&host->log);
+		log_pop(&host->log);
 	if (host->log.count == 0)
 		host->overflow_since_empty = 0;
 	return PROTO_RC_SUCCESS;

@@ -9,11 +9,15 @@
 #include "sim/table.h"
 #include "sim/vec.h"
 
-/* A FIFO of records that grows when full (it only grows while a qemu log
- * drops or forced records pile up, so it stays small). */
-struct dcd_ring {
+/* A host's event log and, behind it, the records made but not posted yet,
+ * in one FIFO that grows when full (it only grows while a qemu log drops
+ * or forced records pile up, so it stays small): a post makes the first
+ * record behind the log readable where it lies. */
+struct dcd_log {
 	struct proto_record *slots;
-	uint32_t cap, head, count;
+	uint32_t cap, head;
+	uint32_t count;		/* readable, from the head */
+	uint32_t posting;	/* made, not yet readable, after those */
 };
 
 /* A DPA range inside one region, with the index of the list entry it came
@@ -55,8 +59,7 @@ struct dcd_host {
 	bool connected;
 	struct proto_host_port port;
 	/* event log */
-	struct dcd_ring log;		/* readable */
-	struct dcd_ring posting;	/* made, not yet readable */
+	struct dcd_log log;
 	uint64_t post_free_at;		/* firmware posts one record at a time */
 	uint16_t next_handle;
 	uint32_t overflow_since_empty;
@@ -162,10 +165,8 @@ int dcd_region_walk(const struct extent_map *map, uint64_t start, uint64_t len,
 struct dcd_group *dcd_pending_group(const struct dcd *dev, unsigned host, uint64_t dpa);
 
 /* dcd_log.c */
-void dcd_ring_init(struct dcd_ring *ring, uint32_t cap);
-void dcd_ring_clear(struct dcd_ring *ring);
-/* The record I places after the head, I below the ring's capacity. */
-struct proto_record *dcd_ring_at(const struct dcd_ring *ring, uint32_t i);
+void dcd_log_init(struct dcd_log *log, uint32_t cap);
+void dcd_log_free(struct dcd_log *log);
 /* Free log slots a new chain may take under the spec profile. */
 uint32_t dcd_log_room(const struct dcd_host *host);
 /* Queues a record for HOST's log: it becomes readable after the posting
