@@ -354,21 +354,20 @@ void dcd_set_observer(struct dcd *dev, dcd_observer_fn fn, void *data)
 	dev->observer_data = data;
 }
 
-uint64_t dcd_extent_count(const struct dcd *dev)
+void dcd_map_set(struct dcd *dev, unsigned region, uint64_t start, uint64_t len,
+		 const struct extent_attr *attr)
 {
-	uint64_t n = 0;
+	struct extent_map *map = dev->maps[region];
+	uint64_t n;
 
-	for (unsigned i = 0; i < dev->cfg.nregions; i++)
-		n += extent_map_get_extent_count(dev->maps[i]);
-	/* a sanitize job holds one map entry the host limit does not count */
-	return n - dev->sanitize_jobs;
-}
-
-uint32_t dcd_avail_extents(const struct dcd *dev)
-{
-	uint64_t used = dcd_extent_count(dev);
-
-	return used >= dev->cfg.max_extents ? 0 : (uint32_t)(dev->cfg.max_extents - used);
+	if (extent_map_set(map, start, len, attr) != EXTENT_MAP_OK) {
+		sim_fail(dev->k, "'%s': map update [%#" PRIx64 ", +%#" PRIx64 ") refused",
+			 dev->name, start, len);
+		return;
+	}
+	n = extent_map_get_extent_count(map);
+	dev->map_extents += n - dev->region_extents[region];
+	dev->region_extents[region] = n;
 }
 
 uint64_t dcd_out_delay(const struct dcd *dev, uint64_t n)
@@ -376,21 +375,6 @@ uint64_t dcd_out_delay(const struct dcd *dev, uint64_t n)
 	uint64_t per = dev->cfg.latency.mbox_per_extent;
 
 	return n && per > UINT64_MAX / n ? UINT64_MAX : per * n;
-}
-
-/* QEMU reports no tag support and passes tags through untracked. */
-bool dcd_tags_tracked(const struct dcd *dev)
-{
-	return dev->cfg.profile == DCD_PROFILE_SPEC;
-}
-
-uint32_t dcd_avail_tags(const struct dcd *dev)
-{
-	uint32_t used = dev->tags.count;
-
-	if (!dcd_tags_tracked(dev) || used >= dev->cfg.max_tags)
-		return 0;
-	return dev->cfg.max_tags - used;
 }
 
 /* TAG as a table key; false for the zero tag (none, never counted). */

@@ -172,14 +172,6 @@ static void clip_extent(const struct dcd_clip *c, struct proto_extent *out)
 	memcpy(out->tag, c->entry.attr.tag, PROTO_TAG_SIZE);
 }
 
-static void map_set(struct dcd *dev, unsigned region, uint64_t start, uint64_t len,
-		    const struct extent_attr *attr)
-{
-	if (extent_map_set(dev->maps[region], start, len, attr) != EXTENT_MAP_OK)
-		sim_fail(dev->k, "'%s': map update [%#" PRIx64 ", +%#" PRIx64 ") refused",
-			 dev->name, start, len);
-}
-
 static void list_changed(struct dcd_host *host)
 {
 	/* QEMU's generation number never moves */
@@ -227,7 +219,7 @@ static void group_free_pending(struct dcd *dev, struct dcd_group *g)
 			if (e.attr.state != EXTENT_PENDING || e.attr.group != g->id)
 				continue;
 			dcd_tag_sub(dev, e.attr.tag, e.len);
-			map_set(dev, span->region, e.start, e.len, &dev->free_attr);
+			dcd_map_set(dev, span->region, e.start, e.len, &dev->free_attr);
 			g->pending--;
 		}
 	}
@@ -288,7 +280,7 @@ static void clip_remove(struct dcd *dev, const struct dcd_clip *c, uint64_t requ
 			g->dead = true;
 			dev->dead_groups++;
 		}
-		map_set(dev, c->region, c->start, c->len, &dev->free_attr);
+		dcd_map_set(dev, c->region, c->start, c->len, &dev->free_attr);
 		dcd_fm_record(dev, PROTO_EVENT_CAPACITY_RELEASED, (unsigned)at->host, false, &ext,
 			      request);
 		return;
@@ -308,7 +300,7 @@ static void clip_remove(struct dcd *dev, const struct dcd_clip *c, uint64_t requ
 		dcd_sanitize(dev, c->region, (unsigned)at->host, c->start, c->len, at, request);
 		return;
 	}
-	map_set(dev, c->region, c->start, c->len, &dev->free_attr);
+	dcd_map_set(dev, c->region, c->start, c->len, &dev->free_attr);
 	dcd_fm_record(dev, PROTO_EVENT_CAPACITY_RELEASED, (unsigned)at->host, false, &ext,
 		      request);
 }
@@ -500,7 +492,7 @@ static enum proto_rc add_response(struct dcd_host *host)
 		struct extent_attr attr = c->entry.attr;
 
 		attr.state = EXTENT_ACCEPTED;
-		map_set(dev, c->region, c->start, c->len, &attr);
+		dcd_map_set(dev, c->region, c->start, c->len, &attr);
 		clip_extent(c, &ext);
 		dcd_fm_record(dev, PROTO_EVENT_ADD_RESPONSE, host->id, !final || i + 1 < n, &ext,
 			      g->request);
@@ -801,7 +793,7 @@ static enum proto_rc fm_add(struct dcd *dev, struct dcd_host *host, enum proto_c
 		attr.group = g->id;
 		memcpy(attr.tag, ext.tag, PROTO_TAG_SIZE);
 		attr.seq = ext.seq;
-		map_set(dev, s->region, s->start, s->len, &attr);
+		dcd_map_set(dev, s->region, s->start, s->len, &attr);
 		dcd_tag_add(dev, ext.tag, s->len);
 	}
 	for (guint i = 0; i < n; i++) {
@@ -905,7 +897,7 @@ static void release_ask(struct dcd *dev, struct dcd_host *host, bool sanitize)
 		}
 		attr.state = EXTENT_RELEASING;
 		attr.group = rel->id;
-		map_set(dev, c->region, c->start, c->len, &attr);
+		dcd_map_set(dev, c->region, c->start, c->len, &attr);
 		rel->bytes += c->len;
 		clip_extent(c, &ext);
 		dcd_log_post(host, PROTO_EVENT_RELEASE_CAPACITY, i + 1 < n, 0, &ext, rel->request);
@@ -990,6 +982,7 @@ static enum proto_rc fm_region_config(struct dcd *dev, enum proto_cause *cause)
 		if (dev->hosts[h].connected && log_full(dev, &dev->hosts[h], 1, cause))
 			return PROTO_RC_RETRY_REQUIRED;
 	r->sanitize_on_release = cmd->policy & PROTO_REGION_SANITIZE;
+	/* a region lending nothing counts no extents, before and after */
 	if (bs != r->block_size) {
 		extent_map_free(dev->maps[cmd->region]);
 		r->block_size = bs;

@@ -173,7 +173,7 @@ static void on_sanitized(struct sim *k, void *target, const void *payload)
 	struct proto_extent ext = { .start = job->start, .len = job->len, .seq = job->seq };
 
 	(void)k;
-	extent_map_set(dev->maps[job->region], job->start, job->len, &dev->free_attr);
+	dcd_map_set(dev, job->region, job->start, job->len, &dev->free_attr);
 	dev->sanitize_jobs--;
 	memcpy(ext.tag, job->tag, PROTO_TAG_SIZE);
 	dcd_fm_record(dev, PROTO_EVENT_CAPACITY_RELEASED, job->host, false, &ext, job->request);
@@ -196,7 +196,7 @@ void dcd_sanitize(struct dcd *dev, unsigned region, unsigned host, uint64_t star
 
 	memcpy(job.tag, attr->tag, PROTO_TAG_SIZE);
 	extent_attr_init(&busy, EXTENT_SANITIZING);
-	extent_map_set(dev->maps[region], start, len, &busy);
+	dcd_map_set(dev, region, start, len, &busy);
 	dev->sanitize_jobs++;
 	at = MAX(sim_now(dev->k), dev->sanitize_free_at) +
 	     latency_per_gib(dev->cfg.latency.sanitize_per_gib, len);

@@ -96,6 +96,10 @@ struct dcd {
 	uint32_t payload_ranges, payload_records, payload_extents, payload_fm_extents;
 	struct extent_attr free_attr;
 	struct extent_map *maps[DCD_REGIONS_MAX];
+	/* their extents (non-free entries), per region and in all: read from
+	 * the maps once per change (dcd_map_set), not once per record */
+	uint64_t region_extents[DCD_REGIONS_MAX];
+	uint64_t map_extents;
 	struct dcd_host *hosts;
 	struct sim_rng *rng;
 	bool fm_connected;
@@ -144,10 +148,41 @@ struct dcd_release *dcd_release_new(struct dcd *dev, unsigned host);
  * of its table, for reuse. */
 void dcd_group_retire(struct dcd *dev, struct dcd_group *g);
 void dcd_release_retire(struct dcd *dev, struct dcd_release *r);
-uint64_t dcd_extent_count(const struct dcd *dev);
-uint32_t dcd_avail_extents(const struct dcd *dev);
-uint32_t dcd_avail_tags(const struct dcd *dev);
-bool dcd_tags_tracked(const struct dcd *dev);
+/* Gives [START, START + LEN) of REGION the attributes ATTR, as
+ * extent_map_set, keeping the extent counts; a refused update fails the
+ * simulation (the ranges come from checked lists). */
+void dcd_map_set(struct dcd *dev, unsigned region, uint64_t start, uint64_t len,
+		 const struct extent_attr *attr);
+
+/* Extents counting against the limit: a sanitize job holds one map entry
+ * the host limit does not count. */
+static inline uint64_t dcd_extent_count(const struct dcd *dev)
+{
+	return dev->map_extents - dev->sanitize_jobs;
+}
+
+static inline uint32_t dcd_avail_extents(const struct dcd *dev)
+{
+	uint64_t used = dcd_extent_count(dev);
+
+	return used >= dev->cfg.max_extents ? 0 : (uint32_t)(dev->cfg.max_extents - used);
+}
+
+/* QEMU reports no tag support and passes tags through untracked. */
+static inline bool dcd_tags_tracked(const struct dcd *dev)
+{
+	return dev->cfg.profile == DCD_PROFILE_SPEC;
+}
+
+static inline uint32_t dcd_avail_tags(const struct dcd *dev)
+{
+	uint32_t used = dev->tags.count;
+
+	if (!dcd_tags_tracked(dev) || used >= dev->cfg.max_tags)
+		return 0;
+	return dev->cfg.max_tags - used;
+}
+
 /* Mailbox time for N output entries. */
 uint64_t dcd_out_delay(const struct dcd *dev, uint64_t n);
 void dcd_tag_add(struct dcd *dev, const uint8_t tag[PROTO_TAG_SIZE], uint64_t bytes);
