@@ -127,6 +127,7 @@ struct dcd {
 	void *observer_data;
 	/* scratch, reused by every command */
 	SIM_VEC(struct dcd_span) spans;
+	bool spans_ordered;		/* each added above the last one's end */
 	SIM_VEC(struct dcd_clip) clips;
 	int64_t clips_pieces;		/* the sum of their pieces */
 	bool clips_hit_list;		/* an entry of a host's list is cut */
