@@ -59,7 +59,7 @@ struct rext {
 	/* the region extents assembling at the same offset, oldest first;
 	 * NEXT also links the spare region extents */
 	struct rext *same_offset_prev, *same_offset_next;
-	struct piece pieces[INTERLEAVE_MAX_WAYS];
+	struct piece pieces[];	/* one per position (host.rext_size) */
 };
 
 /* What the host knows of one FM request (by the pass-through id). */
@@ -72,25 +72,26 @@ struct hreq {
 	bool decided;		/* a chain of it closed */
 	bool gave_up;		/* some piece will never be complete */
 	bool settled;
+	bool listed;		/* in host.reqs (else a spare) */
 	unsigned irq_device;	/* whose interrupt t_irq is */
 	uint64_t online_bytes;
 	uint64_t t_irq, t_read, t_decided_first, t_decided_last, t_realized, t_responded;
 };
 
-/* The DPA a piece spans, copied into the index: a query that finds no
- * overlap then never touches a region extent (cold, a cache miss). */
-struct piece_span {
+/* A piece in the index: the DPA it spans, copied there so that a query
+ * that finds no overlap never touches a region extent (cold, a cache
+ * miss). */
+struct piece_entry {
 	uint64_t start, end;
+	struct rext *rext;
 };
 
-/* The pieces of one link by DPA start: parallel sorted arrays, the spans
- * apart from their region extents so that a search touches few cache
- * lines.  A link holds a few hundred pieces at most: moving the tail on
- * an insert or a removal costs less than a tree's node allocation and
+/* The pieces of one link by DPA start, a sorted plain array.  A link
+ * holds a few hundred pieces at most: moving the tail on an insert or a
+ * removal (one memmove) costs less than a tree's node allocation and
  * pointer chasing. */
 struct piece_index {
-	struct piece_span *spans;
-	struct rext **rexts;
+	struct piece_entry *v;
 	guint len, cap;
 };
 
@@ -169,16 +170,21 @@ enum op_then {
 	THEN_CONFIG,
 };
 
+/* One cache line: op_start copies it whole. */
 struct host_op {
 	enum op_kind kind;
 	enum op_then then;
 	unsigned position;
-	uint64_t delay;
-	struct proto_mbox_cmd cmd;
-	guint ranges_at, nranges;	/* in host.op_ranges */
+	guint ranges_at;	/* in host.op_ranges, cmd.nranges of them */
+	union {
+		uint64_t delay;			/* OP_DELAY */
+		struct proto_mbox_cmd cmd;	/* OP_MBOX */
+	};
 	uint64_t arg;
 	struct rext *rext;	/* that ARG names (rext_named) */
 };
+
+G_STATIC_ASSERT(sizeof(struct host_op) <= 64);
 
 /* The ops queued, FIFO from HEAD, and (range_buf) the ranges of their
  * commands, emptied whenever the queue runs dry, which is after nearly
@@ -204,8 +210,20 @@ struct resp_item {
 	/* 1-way: the region extent realized for it (rext_named) */
 	struct rext *rext;
 	uint64_t rext_id;
+	struct hreq *req;	/* that REQUEST named (req_named) */
 	uint64_t request;
 	struct proto_extent ext;
+};
+
+/* A request of the chain being answered (req_named). */
+struct req_ref {
+	struct hreq *req;
+	uint64_t id;
+};
+
+struct req_ref_buf {
+	struct req_ref *v;
+	guint len, cap;
 };
 
 struct resp_buf {
@@ -247,6 +265,7 @@ struct host {
 	 * time cost more than the host's own work on them. */
 	struct hreq *spare_reqs;
 	struct rext *spare_rexts;
+	size_t rext_size;	/* with its cfg.ways pieces */
 	struct rext_buf unarmed;	/* assembling, no timer yet */
 	uint64_t next_rext;
 	struct record_buf incoming;	/* of the command in flight */
@@ -256,7 +275,7 @@ struct host {
 	uint64_t batch_t_read;
 	uint64_t drain_t_irq;
 	struct resp_buf resp;	/* of the response being sent */
-	struct id_buf resp_reqs;	/* requests of the chain being answered */
+	struct req_ref_buf resp_reqs;	/* requests of the chain being answered */
 	bool *accept;		/* scratch for decide_chain, ACCEPT_CAP of them */
 	guint accept_cap;
 	struct rext_buf victims;	/* scratch */
@@ -396,7 +415,7 @@ static guint id_hash(gconstpointer key)
  * to a conditional move): the keys searched for are unpredictable. */
 static guint index_below(const struct piece_index *ix, uint64_t key)
 {
-	const struct piece_span *base = ix->spans;
+	const struct piece_entry *base = ix->v;
 	guint n = ix->len;
 
 	if (n == 0)
@@ -407,7 +426,7 @@ static guint index_below(const struct piece_index *ix, uint64_t key)
 		base = base[half].start < key ? base + half : base;
 		n -= half;
 	}
-	return (guint)(base - ix->spans) + (base->start < key);
+	return (guint)(base - ix->v) + (base->start < key);
 }
 
 /* A piece starting where another does replaces it in the index (as a
@@ -416,29 +435,22 @@ static void index_insert(struct piece_index *ix, uint64_t start, uint64_t len, s
 {
 	guint i = index_below(ix, start);
 
-	if (i == ix->len || ix->spans[i].start != start) {
-		if (ix->len == ix->cap) {
-			ix->cap = MAX(16, 2 * ix->cap);
-			ix->spans = g_renew(struct piece_span, ix->spans, ix->cap);
-			ix->rexts = g_renew(struct rext *, ix->rexts, ix->cap);
-		}
-		memmove(ix->spans + i + 1, ix->spans + i, (ix->len - i) * sizeof(*ix->spans));
-		memmove(ix->rexts + i + 1, ix->rexts + i, (ix->len - i) * sizeof(*ix->rexts));
+	if (i == ix->len || ix->v[i].start != start) {
+		ix->v = sim_vec_reserve(ix->v, &ix->cap, ix->len + 1, sizeof(*ix->v));
+		memmove(ix->v + i + 1, ix->v + i, (ix->len - i) * sizeof(*ix->v));
 		ix->len++;
 	}
-	ix->spans[i] = (struct piece_span){ start, start + len };
-	ix->rexts[i] = x;
+	ix->v[i] = (struct piece_entry){ start, start + len, x };
 }
 
 static void index_remove(struct piece_index *ix, uint64_t start)
 {
 	guint i = index_below(ix, start);
 
-	if (i == ix->len || ix->spans[i].start != start)
+	if (i == ix->len || ix->v[i].start != start)
 		return;
 	ix->len--;
-	memmove(ix->spans + i, ix->spans + i + 1, (ix->len - i) * sizeof(*ix->spans));
-	memmove(ix->rexts + i, ix->rexts + i + 1, (ix->len - i) * sizeof(*ix->rexts));
+	memmove(ix->v + i, ix->v + i + 1, (ix->len - i) * sizeof(*ix->v));
 }
 
 static void report(struct host *h, struct host_report *r)
@@ -578,9 +590,8 @@ static struct host_op *op_mbox(struct host *h, unsigned position, uint16_t opcod
 {
 	struct host_op *op = op_push(h, OP_MBOX, then, position, arg);
 
-	op->cmd = (struct proto_mbox_cmd){ .opcode = opcode };
+	op->cmd = (struct proto_mbox_cmd){ .opcode = opcode, .nranges = n };
 	op->ranges_at = h->op_ranges.len;
-	op->nranges = n;
 	if (n)
 		ranges_append(h, ranges, n);
 	return op;
@@ -605,7 +616,7 @@ static void op_start(struct host *h)
 		else if (op->cmd.opcode == PROTO_OP_GET_DC_CONFIG)
 			g_array_set_size(h->incoming_regions, 0);
 		proto_mbox_send(h->k, &l->mbox, &op->cmd, h->op_ranges.v + op->ranges_at,
-				op->nranges);
+				op->cmd.nranges);
 	}
 	if (h->ops_q.head == h->ops_q.len) {
 		h->ops_q.head = h->ops_q.len = 0;
@@ -618,6 +629,15 @@ static void op_start(struct host *h)
 static struct hreq *req_find(const struct host *h, uint64_t id)
 {
 	return sim_table_get(&h->reqs, id);
+}
+
+/* R if it still is request ID, else the one h->reqs holds (NULL: none):
+ * what the thread does later names a request by both, as region extents
+ * (rext_named), to spare the lookup.  A request forgotten meanwhile is
+ * kept as a spare, readable and no longer listed. */
+static struct hreq *req_named(const struct host *h, struct hreq *r, uint64_t id)
+{
+	return r && r->listed && r->id == id ? r : req_find(h, id);
 }
 
 /* The request in slot I of h->reqs, or NULL: for walks over them all. */
@@ -649,7 +669,7 @@ static struct hreq *req_get(struct host *h, uint64_t id)
 	} else {
 		r = g_new(struct hreq, 1);
 	}
-	*r = (struct hreq){ .id = id, .rexts = rexts };
+	*r = (struct hreq){ .id = id, .rexts = rexts, .listed = true };
 	sim_table_put(&h->reqs, id, r);
 	return r;
 }
@@ -683,6 +703,7 @@ static void req_update(struct host *h, struct hreq *r)
 forget:
 	if (r->settled && r->rexts.len == 0) {
 		sim_table_drop(&h->reqs, r->id);
+		r->listed = false;
 		r->next_spare = h->spare_reqs;
 		h->spare_reqs = r;
 	}
@@ -714,9 +735,11 @@ static struct rext *rext_new(struct host *h, struct hreq *r, const uint8_t tag[P
 		lost = x->lost;
 		lost_cap = x->lost_cap;
 	} else {
-		x = g_new(struct rext, 1);
+		x = g_malloc(h->rext_size);
 	}
-	*x = (struct rext){ .lost = lost, .lost_cap = lost_cap };
+	memset(x, 0, h->rext_size);
+	x->lost = lost;
+	x->lost_cap = lost_cap;
 	x->id = ++h->next_rext;
 	x->req = r;
 	memcpy(x->tag, tag, PROTO_TAG_SIZE);
@@ -845,14 +868,18 @@ static void rext_online(struct host *h, struct rext *x)
 {
 	struct hreq *r = x->req;
 
+	int64_t half = 0;
+
 	rext_set_state(x, HOST_EXTENT_ONLINE);
 	x->ever_online = true;
 	r->online_bytes += x->hpa_len;
 	for (unsigned p = 0; p < h->cfg.ways; p++)
 		if (x->pieces[p].half) {
 			x->pieces[p].half = false;
-			stranded(h, METRICS_STRANDED_HALF_BUILT, -(int64_t)x->pieces[p].len);
+			half += (int64_t)x->pieces[p].len;
 		}
+	/* one report for the set: the pieces stop being stranded together */
+	stranded(h, METRICS_STRANDED_HALF_BUILT, -half);
 }
 
 /* Every region extent holding DPA of POSITION that overlaps
@@ -863,9 +890,9 @@ static void overlapping(const struct host *h, unsigned p, uint64_t start, uint64
 	const struct piece_index *ix = &h->links[p].pieces;
 
 	for (guint i = index_below(ix, start + len); i-- > 0;) {
-		struct rext *x = ix->rexts[i];
+		struct rext *x = ix->v[i].rext;
 
-		if (ix->spans[i].end <= start)
+		if (ix->v[i].end <= start)
 			break;
 		if (!rext_buf_has(out, x))
 			rext_buf_add(out, x);
@@ -952,7 +979,7 @@ static void respond(struct host *h, unsigned p)
 		struct host_op *op = op_mbox(h, p, PROTO_OP_ADD_DC_RESPONSE, NULL, 0, THEN_RESPONSE, at);
 
 		resp_ranges(h, at, m);
-		op->nranges = m;
+		op->cmd.nranges = m;
 		op->cmd.flags = at + m < n ? PROTO_RESPONSE_MORE : 0;
 		at += m;
 	} while (at < n);
@@ -996,6 +1023,7 @@ static void chain_close(struct host *h, unsigned p)
 	const struct proto_extent *ext = l->chain.v;
 	const uint64_t *reqs = l->chain_reqs.v;
 	guint n = l->chain.len;
+	struct hreq *prev = NULL;
 	bool *accept;
 
 	h->accept = sim_vec_reserve(h->accept, &h->accept_cap, n, sizeof(*h->accept));
@@ -1010,15 +1038,17 @@ static void chain_close(struct host *h, unsigned p)
 	h->resp_reqs.v = sim_vec_reserve(h->resp_reqs.v, &h->resp_reqs.cap, n,
 					  sizeof(*h->resp_reqs.v));
 	for (guint i = 0; i < n; i++) {
-		struct hreq *r = req_get(h, reqs[i]);
-		struct resp_item it = { .request = reqs[i], .ext = ext[i] };
+		/* a chain is mostly one request's */
+		struct hreq *r = i && reqs[i] == reqs[i - 1] ? prev : req_get(h, reqs[i]);
+		struct resp_item it = { .req = r, .request = reqs[i], .ext = ext[i] };
 		bool seen = false;
 
+		prev = r;
 		for (guint j = 0; j < i && !seen; j++)
 			seen = reqs[j] == reqs[i];
 		if (!seen) {
 			chain_decided(h, p, r);
-			h->resp_reqs.v[h->resp_reqs.len++] = reqs[i];
+			h->resp_reqs.v[h->resp_reqs.len++] = (struct req_ref){ r, reqs[i] };
 		}
 		if (accept[i] && accepted_overlap(h, p, ext, accept, i)) {
 			sim_fail(h->k, "host '%s': policy '%s' accepted [%#" PRIx64 ", +%" PRIu64 "] of "
@@ -1047,13 +1077,13 @@ static void chain_close(struct host *h, unsigned p)
 	}
 	/* N-way: offsets refused here leave their partners without a set */
 	for (guint i = 0; h->cfg.ways > 1 && i < h->resp_reqs.len; i++) {
-		uint64_t id = h->resp_reqs.v[i];
+		const struct req_ref *ref = &h->resp_reqs.v[i];
 		bool any = false;
 
 		for (guint j = 0; j < h->resp.len && !any; j++)
-			any = h->resp.v[j].request == id;
+			any = h->resp.v[j].request == ref->id;
 		if (!any)
-			req_get(h, id)->gave_up = true;
+			ref->req->gave_up = true;
 	}
 	chain_reset(l);
 	chain_arm(h, l);
@@ -1126,7 +1156,7 @@ static bool chain_resync(struct host *h, const struct host_op *op,
 	h->stats.offers_skipped++;
 	empty.cmd.opcode = PROTO_OP_ADD_DC_RESPONSE;
 	again.ranges_at = h->op_ranges.len;
-	resp_ranges(h, (guint)op->arg, op->nranges);
+	resp_ranges(h, (guint)op->arg, op->cmd.nranges);
 	op_queue_push_front(&h->ops_q, &again);
 	op_queue_push_front(&h->ops_q, &empty);
 	chain_arm(h, l);
@@ -1385,14 +1415,17 @@ static void handle_record(struct host *h, unsigned p, const struct proto_record 
 /* ---- op completions --------------------------------------------------------- */
 
 /* N-way: a piece the device confirmed joins the region extent with the
- * same tag, offset and length, or starts one that waits for partners. */
-static void assemble_piece(struct host *h, unsigned p, const struct resp_item *it)
+ * same tag, offset and length, or starts one that waits for partners.  R
+ * is its request, NULL if forgotten since the chain closed. */
+static void assemble_piece(struct host *h, unsigned p, const struct resp_item *it,
+			   struct hreq *r)
 {
 	uint64_t offset = it->ext.start - h->cfg.decoders[p].dpa_base;
-	struct hreq *r = req_get(h, it->request);
 	struct extent_range pieces[INTERLEAVE_MAX_WAYS], hpa;
 	struct rext *x = sim_table_get(&h->assembling, offset);
 
+	if (!r)
+		r = req_get(h, it->request);
 	while (x && (x->len != it->ext.len || x->pieces[p].present ||
 		     !proto_tag_equal(x->tag, it->ext.tag)))
 		x = x->same_offset_next;
@@ -1435,18 +1468,18 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 		return;
 	if (!ok)
 		h->stats.mbox_failures++;
-	else if (op->nranges)
+	else if (op->cmd.nranges)
 		chain_settled(h, &h->links[op->position]);
-	for (guint i = 0; i < op->nranges; i++) {
+	for (guint i = 0; i < op->cmd.nranges; i++) {
 		const struct resp_item *it = &h->resp.v[op->arg + i];
-		struct hreq *r = req_find(h, it->request);
+		struct hreq *r = req_named(h, it->req, it->request);
 		struct rext *x = rext_named(it->rext, it->rext_id);
 
 		if (r)
 			r->t_responded = MAX(r->t_responded, now);
 		if (h->cfg.ways > 1) {
 			if (ok)
-				assemble_piece(h, op->position, it);
+				assemble_piece(h, op->position, it, r);
 			continue;
 		}
 		if (!x)
@@ -1470,8 +1503,8 @@ static void response_done(struct host *h, const struct host_op *op, const struct
 	if (op->cmd.flags & PROTO_RESPONSE_MORE)
 		return;
 	for (guint i = 0; i < h->resp_reqs.len; i++) {
-		uint64_t id = h->resp_reqs.v[i];
-		struct hreq *r = req_find(h, id);
+		const struct req_ref *ref = &h->resp_reqs.v[i];
+		struct hreq *r = req_named(h, ref->req, ref->id);
 
 		if (r)
 			req_update(h, r);
@@ -1691,13 +1724,22 @@ static bool job_step(struct host *h)
 	return false;
 }
 
+/* Runs the thread until an op is in flight or nothing is left to do.  Only
+ * a job step can fail the simulation (a decision, an observer): the check
+ * follows each, not each turn of the loop. */
 static void thread_run(struct host *h)
 {
-	while (!h->busy && !sim_failed(h->k)) {
+	if (h->busy || sim_failed(h->k))
+		return;
+	for (;;) {
 		if (h->ops_q.head < h->ops_q.len) {
 			op_start(h);
-		} else if (h->job_active) {
+			return;
+		}
+		if (h->job_active) {
 			h->job_active = job_step(h);
+			if (sim_failed(h->k))
+				return;
 		} else if (job_pop(h, &h->job)) {
 			h->job.state = DRAIN_GET;
 			h->job_active = true;
@@ -1902,6 +1944,7 @@ struct host *host_new(struct sim *k, unsigned id, const struct host_config *cfg,
 		return NULL;
 	}
 	h->region_size = cfg->decoders[0].dpa_len * cfg->ways;
+	h->rext_size = offsetof(struct rext, pieces) + cfg->ways * sizeof(struct piece);
 	for (unsigned p = 0; p < cfg->ways; p++) {
 		struct host_link *l = &h->links[p];
 
@@ -1922,8 +1965,7 @@ void host_free(struct host *h)
 	if (!h)
 		return;
 	for (unsigned p = 0; p < h->cfg.ways; p++) {
-		g_free(h->links[p].pieces.spans);
-		g_free(h->links[p].pieces.rexts);
+		g_free(h->links[p].pieces.v);
 		g_free(h->links[p].chain.v);
 		g_free(h->links[p].chain_reqs.v);
 		g_array_unref(h->links[p].broken);
@@ -2053,7 +2095,7 @@ enum host_overlap host_overlap(const struct host *h, unsigned position, uint64_t
 	g_return_val_if_fail(h != NULL && position < h->cfg.ways, HOST_OVERLAP_NONE);
 	ix = &h->links[position].pieces;
 	i = index_below(ix, start + len);
-	return i && ix->spans[i - 1].end > start ? HOST_OVERLAP_SOME : HOST_OVERLAP_NONE;
+	return i && ix->v[i - 1].end > start ? HOST_OVERLAP_SOME : HOST_OVERLAP_NONE;
 }
 
 bool host_tag_in_use(const struct host *h, const uint8_t tag[PROTO_TAG_SIZE])
@@ -2162,7 +2204,7 @@ int host_extents_foreach(const struct host *h, host_extent_fn fn, void *data)
 		const struct piece_index *ix = &h->links[p].pieces;
 
 		for (guint i = 0; i < ix->len && !rc; i++)
-			rc = foreach_visit(h, p, ix->rexts[i], fn, data);
+			rc = foreach_visit(h, p, ix->v[i].rext, fn, data);
 	}
 	return rc;
 }
@@ -2181,7 +2223,7 @@ bool host_can_access(const struct host *h, unsigned device, uint64_t dpa)
 	i = index_below(ix, dpa + 1);
 	if (i == 0)
 		return false;
-	x = ix->rexts[i - 1];
+	x = ix->v[i - 1].rext;
 	return dpa - x->pieces[p].start < x->pieces[p].len && accessible(x);
 }
 
@@ -2200,13 +2242,13 @@ static const char *check_index(const struct host *h, unsigned p)
 	const struct piece_index *ix = &h->links[p].pieces;
 
 	for (guint i = 0; i < ix->len; i++) {
-		const struct rext *x = ix->rexts[i];
+		const struct rext *x = ix->v[i].rext;
 		const struct piece *pc = &x->pieces[p];
 
-		if (!pc->present || pc->start != ix->spans[i].start ||
-		    pc->start + pc->len != ix->spans[i].end)
+		if (!pc->present || pc->start != ix->v[i].start ||
+		    pc->start + pc->len != ix->v[i].end)
 			return "an index entry is not its piece";
-		if (i && pc->start < ix->spans[i - 1].end)
+		if (i && pc->start < ix->v[i - 1].end)
 			return "pieces overlap";
 		if (rext_get(h, x->id) != x)
 			return "a piece belongs to an unknown region extent";
