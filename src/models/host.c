@@ -80,19 +80,24 @@ struct hreq {
 
 /* A piece in the index: the DPA it spans, copied there so that a query
  * that finds no overlap never touches a region extent (cold, a cache
- * miss). */
+ * miss).  A hole (REXT NULL) is a removed piece's entry, kept with its
+ * START (END = START) until a piece next to it takes its place. */
 struct piece_entry {
 	uint64_t start, end;
 	struct rext *rext;
 };
 
-/* The pieces of one link by DPA start, a sorted plain array.  A link
- * holds a few hundred pieces at most: moving the tail on an insert or a
- * removal (one memmove) costs less than a tree's node allocation and
- * pointer chasing. */
+/* The pieces of one link by DPA start, a sorted plain array with holes.  A
+ * link holds a few hundred pieces at most: a sorted array costs less than
+ * a tree's node allocation and pointer chasing.  A removal leaves a hole
+ * rather than moving the tail, and an insert next to a hole takes it: the
+ * device mostly hands out again the DPA it took back, so most inserts and
+ * removals move nothing.  Walks skip the holes; they are squeezed out once
+ * they are half the entries. */
 struct piece_index {
 	struct piece_entry *v;
 	guint len, cap;
+	guint holes;
 };
 
 /* Plain arrays, LEN used of CAP, for what the host fills and empties on
@@ -435,7 +440,14 @@ static void index_insert(struct piece_index *ix, uint64_t start, uint64_t len, s
 {
 	guint i = index_below(ix, start);
 
-	if (i == ix->len || ix->v[i].start != start) {
+	if (i < ix->len && ix->v[i].start == start) {
+		ix->holes -= !ix->v[i].rext;
+	} else if (i > 0 && !ix->v[i - 1].rext) {
+		i--;
+		ix->holes--;
+	} else if (i < ix->len && !ix->v[i].rext) {
+		ix->holes--;
+	} else {
 		ix->v = sim_vec_reserve(ix->v, &ix->cap, ix->len + 1, sizeof(*ix->v));
 		memmove(ix->v + i + 1, ix->v + i, (ix->len - i) * sizeof(*ix->v));
 		ix->len++;
@@ -443,14 +455,38 @@ static void index_insert(struct piece_index *ix, uint64_t start, uint64_t len, s
 	ix->v[i] = (struct piece_entry){ start, start + len, x };
 }
 
+static void index_squeeze(struct piece_index *ix)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < ix->len; i++)
+		if (ix->v[i].rext)
+			ix->v[n++] = ix->v[i];
+	ix->len = n;
+	ix->holes = 0;
+}
+
 static void index_remove(struct piece_index *ix, uint64_t start)
 {
 	guint i = index_below(ix, start);
 
-	if (i == ix->len || ix->v[i].start != start)
+	if (i == ix->len || ix->v[i].start != start || !ix->v[i].rext)
 		return;
-	ix->len--;
-	memmove(ix->v + i, ix->v + i + 1, (ix->len - i) * sizeof(*ix->v));
+	ix->v[i] = (struct piece_entry){ start, start, NULL };
+	ix->holes++;
+	if (ix->holes > ix->len / 2)
+		index_squeeze(ix);
+}
+
+/* How many entries of IX start below KEY, the holes just below left out:
+ * the last piece starting below KEY, if any, is the entry before. */
+static guint index_below_piece(const struct piece_index *ix, uint64_t key)
+{
+	guint i = index_below(ix, key);
+
+	while (i && !ix->v[i - 1].rext)
+		i--;
+	return i;
 }
 
 static void report(struct host *h, struct host_report *r)
@@ -527,10 +563,17 @@ static bool job_pop(struct host *h, struct job *out)
 	return true;
 }
 
-/* Room for one more op at the end of Q. */
-static void op_queue_reserve(struct op_queue *q)
+/* Room for one more op at the end of Q.  Growing is rare and out of line:
+ * op_push, on nearly every op, then needs no registers saved. */
+static G_GNUC_NO_INLINE void op_queue_grow(struct op_queue *q)
 {
 	q->ops = sim_vec_reserve(q->ops, &q->cap, q->len + 1, sizeof(*q->ops));
+}
+
+static void op_queue_reserve(struct op_queue *q)
+{
+	if (G_UNLIKELY(q->len == q->cap))
+		op_queue_grow(q);
 }
 
 /* OP goes first: it runs next. */
@@ -892,6 +935,8 @@ static void overlapping(const struct host *h, unsigned p, uint64_t start, uint64
 	for (guint i = index_below(ix, start + len); i-- > 0;) {
 		struct rext *x = ix->v[i].rext;
 
+		if (!x)
+			continue;
 		if (ix->v[i].end <= start)
 			break;
 		if (!rext_buf_has(out, x))
@@ -2094,7 +2139,7 @@ enum host_overlap host_overlap(const struct host *h, unsigned position, uint64_t
 
 	g_return_val_if_fail(h != NULL && position < h->cfg.ways, HOST_OVERLAP_NONE);
 	ix = &h->links[position].pieces;
-	i = index_below(ix, start + len);
+	i = index_below_piece(ix, start + len);
 	return i && ix->v[i - 1].end > start ? HOST_OVERLAP_SOME : HOST_OVERLAP_NONE;
 }
 
@@ -2204,7 +2249,8 @@ int host_extents_foreach(const struct host *h, host_extent_fn fn, void *data)
 		const struct piece_index *ix = &h->links[p].pieces;
 
 		for (guint i = 0; i < ix->len && !rc; i++)
-			rc = foreach_visit(h, p, ix->v[i].rext, fn, data);
+			if (ix->v[i].rext)
+				rc = foreach_visit(h, p, ix->v[i].rext, fn, data);
 	}
 	return rc;
 }
@@ -2220,7 +2266,7 @@ bool host_can_access(const struct host *h, unsigned device, uint64_t dpa)
 	if (!interleave_set_find_device(h->set, device, &p) || dpa == UINT64_MAX)
 		return false;
 	ix = &h->links[p].pieces;
-	i = index_below(ix, dpa + 1);
+	i = index_below_piece(ix, dpa + 1);
 	if (i == 0)
 		return false;
 	x = ix->v[i - 1].rext;
@@ -2240,19 +2286,31 @@ bool host_request_open(const struct host *h, uint64_t request)
 static const char *check_index(const struct host *h, unsigned p)
 {
 	const struct piece_index *ix = &h->links[p].pieces;
+	uint64_t end = 0;
+	guint holes = 0;
 
 	for (guint i = 0; i < ix->len; i++) {
 		const struct rext *x = ix->v[i].rext;
-		const struct piece *pc = &x->pieces[p];
+		const struct piece *pc;
 
+		if (i && ix->v[i].start <= ix->v[i - 1].start)
+			return "the index is out of order";
+		if (!x) {
+			holes++;
+			continue;
+		}
+		pc = &x->pieces[p];
 		if (!pc->present || pc->start != ix->v[i].start ||
 		    pc->start + pc->len != ix->v[i].end)
 			return "an index entry is not its piece";
-		if (i && pc->start < ix->v[i - 1].end)
+		if (pc->start < end)
 			return "pieces overlap";
+		end = ix->v[i].end;
 		if (rext_get(h, x->id) != x)
 			return "a piece belongs to an unknown region extent";
 	}
+	if (holes != ix->holes)
+		return "the index miscounts its holes";
 	return NULL;
 }
 
@@ -2266,7 +2324,7 @@ bool host_check_invariants(const struct host *h, GError **error)
 	g_return_val_if_fail(h != NULL, false);
 	for (unsigned p = 0; p < h->cfg.ways && !broken; p++) {
 		broken = check_index(h, p);
-		pieces += h->links[p].pieces.len;
+		pieces += h->links[p].pieces.len - h->links[p].pieces.holes;
 	}
 	g_hash_table_iter_init(&it, h->rexts);
 	while (!broken && g_hash_table_iter_next(&it, NULL, &value)) {

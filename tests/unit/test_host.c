@@ -965,6 +965,95 @@ static void test_memory_blocks(void)
 	rig_fini(&g);
 }
 
+/* ---- the piece index ------------------------------------------------------- */
+
+/* Whether the host holds each 2 MiB block of the first 64 MiB as HELD says,
+ * through every view of its piece index, and its invariants hold. */
+static void check_held(struct rig *g, const bool held[32])
+{
+	unsigned pieces = 0;
+
+	for (unsigned b = 0; b < 32; b++) {
+		CU_ASSERT_EQUAL(host_can_access(g->h, 0, b * BS), held[b]);
+		CU_ASSERT_EQUAL(host_can_access(g->h, 0, (b + 1) * BS - 1), held[b]);
+		CU_ASSERT_EQUAL(host_overlap(g->h, 0, b * BS, BS) != HOST_OVERLAP_NONE, held[b]);
+		pieces += held[b] && (b == 0 || !held[b - 1]);
+	}
+	CU_ASSERT_EQUAL(host_overlap(g->h, 0, 0, 32 * BS) != HOST_OVERLAP_NONE, pieces > 0);
+	rig_check(g);
+}
+
+static int count_piece(const struct host_extent_info *info, void *data)
+{
+	uint64_t *last_end = data;
+
+	CU_ASSERT_TRUE(info->start >= *last_end);
+	*last_end = info->start + info->len;
+	return 0;
+}
+
+/* Pieces come and go in the middle of the index, next to each other and
+ * apart: every query sees exactly the pieces held. */
+static void test_index_churn(void)
+{
+	static const unsigned gone[] = { 3, 4, 9, 0, 15, 12, 7 };
+	struct rig g;
+	bool held[32] = { false };
+	uint64_t last_end = 0;
+	struct host_stats s;
+
+	rig_init(&g, "linux", 1, DCD_PROFILE_SPEC, NULL);
+	/* 16 extents of 2 MiB, one block apart */
+	for (unsigned i = 0; i < 16; i++) {
+		struct proto_extent e = { .start = 2 * i * BS, .len = BS };
+
+		fm_add(&g, 0, i + 1, &e, 1);
+		run(&g);
+		held[2 * i] = true;
+	}
+	check_held(&g, held);
+	for (unsigned i = 0; i < G_N_ELEMENTS(gone); i++) {
+		fm_release(&g, 0, 100 + i, 2 * gone[i] * BS, BS, false);
+		run(&g);
+		held[2 * gone[i]] = false;
+		check_held(&g, held);
+	}
+	/* back where pieces were, in the gaps between them, and over a
+	 * removed piece and its gap */
+	for (unsigned b = 5; b < 12; b += 2) {
+		struct proto_extent e = { .start = b * BS, .len = BS };
+
+		fm_add(&g, 0, 200 + b, &e, 1);
+		run(&g);
+		held[b] = true;
+		check_held(&g, held);
+	}
+	{
+		struct proto_extent e = { .start = 0, .len = 2 * BS };
+
+		fm_add(&g, 0, 300, &e, 1);
+		run(&g);
+		held[0] = held[1] = true;
+		check_held(&g, held);
+	}
+	/* almost everything goes: the holes are squeezed out */
+	for (unsigned b = 0; b < 31; b++) {
+		if (!held[b])
+			continue;
+		fm_release(&g, 0, 400 + b, b * BS, BS, false);
+		run(&g);
+		held[b] = false;
+		if (b == 0)
+			held[1] = false;	/* one region extent: it goes whole */
+		check_held(&g, held);
+	}
+	host_extents_foreach(g.h, count_piece, &last_end);
+	host_get_stats(g.h, &s);
+	CU_ASSERT_EQUAL(s.region_extents, 0);
+	CU_ASSERT_EQUAL(last_end, 0);
+	rig_fini(&g);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -992,6 +1081,7 @@ int main(void)
 		{ "region destroy", test_region_destroy },
 		{ "config rules", test_config_rules },
 		{ "memory blocks", test_memory_blocks },
+		{ "index churn", test_index_churn },
 		{ NULL, NULL },
 	};
 
