@@ -1292,7 +1292,8 @@ static void lost_report(struct host *h, uint64_t lost)
 }
 
 /* Gives back the region extents of V, whole: what of them is in use is
- * lost. */
+ * lost.  One idle now stays idle (releasing, it takes no use): nothing of
+ * it can be lost any more, and its lost ranges need no update. */
 static void release_victims(struct host *h, struct rext_buf *v)
 {
 	uint64_t lost = 0;
@@ -1300,7 +1301,8 @@ static void release_victims(struct host *h, struct rext_buf *v)
 	for (guint i = 0; i < v->len; i++) {
 		struct rext *x = v->v[i];
 
-		lost += rext_lose(x, 0, x->hpa_len);
+		if (x->in_use)
+			lost += rext_lose(x, 0, x->hpa_len);
 		x->in_use = 0;
 	}
 	lost_report(h, lost);
