@@ -1,7 +1,8 @@
 /* The host driver model against real devices driven by a fake FM: the
  * interrupt thread and its timing, each built-in policy's decisions, the
  * release, in-use, forced release, region update and teardown flows, N-way
- * assembly and its timeout, and the configuration rules. */
+ * assembly and its timeout, the configuration rules, and the piece index
+ * under churn. */
 #include <string.h>
 
 #include "dcd_fake.h"
