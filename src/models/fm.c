@@ -12,6 +12,13 @@
 #include <string.h>
 
 #include "sim/table.h"
+#include "sim/vec.h"
+
+/* A growable array of struct extent_range (sim/vec.h). */
+struct fm_ranges {
+	struct extent_range *v;
+	uint32_t len, cap;
+};
 
 struct fm_device {
 	struct fm *fm;
@@ -53,9 +60,8 @@ struct fm_host {
 /* What a request asks of one device. */
 struct fm_part {
 	struct fm_device *dev;
-	GArray *ranges;		/* struct extent_range.  add: offered when the FM
-				 * prescribed, else accepted; release: still
-				 * to be released */
+	struct fm_ranges ranges;	/* add: offered when the FM prescribed, else
+					 * accepted; release: still to be released */
 	uint64_t bytes;		/* accepted or released */
 	bool prescribed;	/* add: the FM chose the DPA */
 	uint64_t unanswered;	/* add, prescribed: offered bytes no 04h record
@@ -83,8 +89,9 @@ struct fm_request {
 	unsigned live_cmds;	/* queued, in flight or waiting to retry */
 	uint64_t timer;
 	unsigned nparts;
+	/* Every command made, owned, linked through struct fm_cmd.sibling. */
+	struct fm_cmd *cmds;
 	/* From here on kept by request_alloc for the next request. */
-	GPtrArray *cmds;	/* struct fm_cmd *, every one made, owned */
 	struct fm_part parts[FM_WAYS_MAX];
 };
 
@@ -92,9 +99,10 @@ struct fm_cmd {
 	struct fm_request *req;
 	unsigned part;
 	struct proto_fm_cmd cmd;
-	GArray *extents;	/* struct proto_extent */
+	SIM_VEC(struct proto_extent) extents;
 	uint32_t retries;
-	struct fm_cmd *next;	/* in its device's queue */
+	struct fm_cmd *next;	/* in its device's queue, or the spares */
+	struct fm_cmd *sibling;	/* in its request's commands */
 };
 
 struct fm {
@@ -108,17 +116,14 @@ struct fm {
 	fm_observer_fn observer;
 	void *observer_data;
 	struct fm_stats stats;
-	GArray *alloc;		/* struct extent_range, scratch */
-	GPtrArray *spare_requests;	/* struct fm_request *, owned, arrays kept */
-	GPtrArray *spare_cmds;		/* struct fm_cmd *, owned, extents kept */
+	GArray *alloc;		/* struct extent_range, extent_map_alloc's scratch */
+	struct fm_ranges found;	/* scratch */
+	/* Owned, their arrays kept; the commands linked through next. */
+	SIM_VEC(struct fm_request *) spare_requests;
+	struct fm_cmd *spare_cmds;
 };
 
 G_DEFINE_QUARK(dcdsim-fm-error-quark, fm_error)
-
-static const struct extent_range *range_at(const GArray *ranges, guint i)
-{
-	return &g_array_index(ranges, struct extent_range, i);
-}
 
 static const char *const kind_names[] = { "add", "release", "region" };
 static const char *const outcome_names[] = {
@@ -176,35 +181,19 @@ bool fm_config_validate(const struct fm_config *cfg, GError **error)
 	return false;
 }
 
-static void cmd_free(gpointer data)
-{
-	struct fm_cmd *cmd = data;
-
-	if (cmd->extents)
-		g_array_unref(cmd->extents);
-	g_free(cmd);
-}
-
-static void request_free(gpointer data)
-{
-	struct fm_request *req = data;
-
-	for (unsigned p = 0; p < FM_WAYS_MAX; p++)
-		if (req->parts[p].ranges)
-			g_array_unref(req->parts[p].ranges);
-	g_ptr_array_unref(req->cmds);
-	g_free(req);
-}
-
 /* REQ, out of the requests table, and its commands become spares. */
 static void request_recycle(struct fm_request *req)
 {
 	struct fm *fm = req->fm;
+	struct fm_cmd *cmd, *sibling;
 
-	for (guint i = 0; i < req->cmds->len; i++)
-		g_ptr_array_add(fm->spare_cmds, g_ptr_array_index(req->cmds, i));
-	g_ptr_array_set_size(req->cmds, 0);
-	g_ptr_array_add(fm->spare_requests, req);
+	for (cmd = req->cmds; cmd; cmd = sibling) {
+		sibling = cmd->sibling;
+		cmd->next = fm->spare_cmds;
+		fm->spare_cmds = cmd;
+	}
+	req->cmds = NULL;
+	sim_vec_push(&fm->spare_requests) = req;
 }
 
 static void set_free(gpointer data)
@@ -242,8 +231,6 @@ struct fm *fm_new(struct sim *k, const struct fm_config *cfg, GError **error)
 	fm->sets = g_ptr_array_new_with_free_func(set_free);
 	sim_table_init(&fm->requests);
 	fm->alloc = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
-	fm->spare_requests = g_ptr_array_new_with_free_func(request_free);
-	fm->spare_cmds = g_ptr_array_new_with_free_func(cmd_free);
 	return fm;
 }
 
@@ -255,12 +242,26 @@ void fm_free(struct fm *fm)
 		if (sim_table_ptr_at(&fm->requests, i))
 			request_recycle(sim_table_ptr_at(&fm->requests, i));
 	sim_table_clear(&fm->requests);
-	g_ptr_array_unref(fm->spare_requests);
-	g_ptr_array_unref(fm->spare_cmds);
+	for (uint32_t i = 0; i < fm->spare_requests.len; i++) {
+		struct fm_request *req = fm->spare_requests.v[i];
+
+		for (unsigned p = 0; p < FM_WAYS_MAX; p++)
+			g_free(req->parts[p].ranges.v);
+		g_free(req);
+	}
+	g_free(fm->spare_requests.v);
+	while (fm->spare_cmds) {
+		struct fm_cmd *cmd = fm->spare_cmds;
+
+		fm->spare_cmds = cmd->next;
+		g_free(cmd->extents.v);
+		g_free(cmd);
+	}
 	g_hash_table_destroy(fm->devices);
 	g_hash_table_destroy(fm->hosts);
 	g_ptr_array_unref(fm->sets);
 	g_array_unref(fm->alloc);
+	g_free(fm->found.v);
 	g_free(fm);
 }
 
@@ -627,38 +628,26 @@ static void request_maybe_free(struct fm_request *req)
 	}
 }
 
-/* A zeroed request, a spare if there is one: its command list and part
- * range arrays are kept, empty.  Only the parts a request had (nparts)
- * were touched: the others are still zero but for their arrays. */
+/* A zeroed request, a spare if there is one: its part range arrays are
+ * kept, empty.  Only the parts a request had (nparts) were touched: the
+ * others are still zero but for their arrays. */
 static struct fm_request *request_alloc(struct fm *fm)
 {
 	struct fm_request *req;
 	unsigned used;
 
-	if (!fm->spare_requests->len) {
-		req = g_new0(struct fm_request, 1);
-		req->cmds = g_ptr_array_new();
-		return req;
-	}
-	req = g_ptr_array_steal_index_fast(fm->spare_requests, fm->spare_requests->len - 1);
+	if (!fm->spare_requests.len)
+		return g_new0(struct fm_request, 1);
+	req = fm->spare_requests.v[--fm->spare_requests.len];
 	used = req->nparts;
-	memset(req, 0, offsetof(struct fm_request, cmds));
+	memset(req, 0, offsetof(struct fm_request, parts));
 	for (unsigned p = 0; p < used; p++) {
-		GArray *ranges = req->parts[p].ranges;
+		struct fm_ranges ranges = req->parts[p].ranges;
 
+		ranges.len = 0;
 		req->parts[p] = (struct fm_part){ .ranges = ranges };
-		if (ranges && ranges->len)
-			g_array_set_size(ranges, 0);
 	}
 	return req;
-}
-
-/* PART's range array, made the first time (a new request's are empty). */
-static GArray *part_ranges(struct fm_part *part)
-{
-	if (!part->ranges)
-		part->ranges = g_array_sized_new(FALSE, FALSE, sizeof(struct extent_range), 8);
-	return part->ranges;
 }
 
 static struct fm_request *request_new(struct fm *fm, uint64_t id, enum fm_request_kind kind)
@@ -730,17 +719,17 @@ static void request_block(struct fm_request *req, enum proto_cause cause)
 
 static struct fm_cmd *cmd_new(struct fm_request *req, unsigned part, enum proto_opcode op)
 {
-	GPtrArray *spares = req->fm->spare_cmds;
-	struct fm_cmd *cmd;
-	GArray *extents;
+	struct fm *fm = req->fm;
+	struct fm_cmd *cmd = fm->spare_cmds;
 
-	if (spares->len) {
-		cmd = g_ptr_array_steal_index_fast(spares, spares->len - 1);
-		extents = cmd->extents;
+	if (cmd) {
+		struct proto_extent *extents = cmd->extents.v;
+		uint32_t cap = cmd->extents.cap;
+
+		fm->spare_cmds = cmd->next;
 		memset(cmd, 0, sizeof(*cmd));
-		cmd->extents = extents;
-		if (extents)
-			g_array_set_size(extents, 0);
+		cmd->extents.v = extents;
+		cmd->extents.cap = cap;
 	} else {
 		cmd = g_new0(struct fm_cmd, 1);
 	}
@@ -750,28 +739,24 @@ static struct fm_cmd *cmd_new(struct fm_request *req, unsigned part, enum proto_
 	cmd->cmd.host = (uint16_t)req->host;
 	cmd->cmd.region = req->region;
 	cmd->cmd.sim.request = req->id;
-	g_ptr_array_add(req->cmds, cmd);
+	cmd->sibling = req->cmds;
+	req->cmds = cmd;
 	return cmd;
 }
 
-/* Appends the N ranges of RANGES from FROM on to CMD's extents, with TAG
- * (NULL: none); the array grows once. */
-static void cmd_add_extents(struct fm_cmd *cmd, const GArray *ranges, guint from, guint n,
+/* Appends the N ranges from R on to CMD's extents, with TAG (NULL: none);
+ * the array grows once. */
+static void cmd_add_extents(struct fm_cmd *cmd, const struct extent_range *r, uint32_t n,
 			    const uint8_t *tag)
 {
 	struct proto_extent *ext;
-	guint at;
 
-	if (!cmd->extents)
-		cmd->extents = g_array_sized_new(FALSE, FALSE, sizeof(struct proto_extent),
-						 MAX(n, 8));
-	at = cmd->extents->len;
-	g_array_set_size(cmd->extents, at + n);
-	ext = &g_array_index(cmd->extents, struct proto_extent, at);
-	for (guint i = 0; i < n; i++) {
-		const struct extent_range *r = range_at(ranges, from + i);
-
-		ext[i] = (struct proto_extent){ .start = r->start, .len = r->len };
+	cmd->extents.v = sim_vec_reserve(cmd->extents.v, &cmd->extents.cap,
+					 (size_t)cmd->extents.len + n, sizeof(*ext));
+	ext = cmd->extents.v + cmd->extents.len;
+	cmd->extents.len += n;
+	for (uint32_t i = 0; i < n; i++) {
+		ext[i] = (struct proto_extent){ .start = r[i].start, .len = r[i].len };
 		if (tag)
 			memcpy(ext[i].tag, tag, PROTO_TAG_SIZE);
 	}
@@ -819,9 +804,7 @@ static void device_pump(struct fm_device *dev)
 	fm->stats.commands++;
 	if (!cmd->req->report.t_sent)
 		cmd->req->report.t_sent = sim_now(fm->k);
-	proto_fm_api_send(fm->k, &dev->port, &cmd->cmd,
-			  cmd->extents ? (const struct proto_extent *)cmd->extents->data : NULL,
-			  cmd->extents ? cmd->extents->len : 0);
+	proto_fm_api_send(fm->k, &dev->port, &cmd->cmd, cmd->extents.v, cmd->extents.len);
 }
 
 static void cmd_queue(struct fm_cmd *cmd)
@@ -868,42 +851,39 @@ static int region_of(const struct fm_device *dev, uint64_t dpa)
 	return -1;
 }
 
-/* DEV's shadow of the region holding DPA; NULL outside its regions. */
-static struct extent_map *shadow_of(const struct fm_device *dev, uint64_t dpa)
+static void shadow_fail(const struct fm_device *dev, uint64_t start, uint64_t len)
 {
-	int r = region_of(dev, dpa);
-
-	return r < 0 ? NULL : dev->shadow[r];
+	sim_fail(dev->fm->k, "fm: device %u reported [%#" PRIx64 ", +%#" PRIx64
+		 ") outside its regions", dev->id, start, len);
 }
 
-/* Gives [START, START + LEN) of DEV's shadow ATTR and brings the
+/* Gives [START, START + LEN) of DEV's shadow of REGION ATTR and brings the
  * intersections of DEV's sets, except UP_TO_DATE (NULL: none), in step.
  * They change only where the device's free space does: a change between
  * used states (pending to accepted) or freeing free space leaves them be,
  * which the shadow's free byte count tells at no cost. */
-static void shadow_set(struct fm_device *dev, uint64_t start, uint64_t len,
+static void shadow_set(struct fm_device *dev, unsigned region, uint64_t start, uint64_t len,
 		       const struct extent_attr *attr, const struct fm_set *up_to_date)
 {
-	int r = region_of(dev, start);
-	uint64_t was_free = r < 0 ? 0 : extent_map_get_bytes(dev->shadow[r], EXTENT_FREE);
+	struct extent_map *shadow = dev->shadow[region];
+	uint64_t was_free = extent_map_get_bytes(shadow, EXTENT_FREE);
 
-	if (r < 0 || extent_map_set(dev->shadow[r], start, len, attr) != EXTENT_MAP_OK) {
-		sim_fail(dev->fm->k, "fm: device %u reported [%#" PRIx64 ", +%#" PRIx64
-			 ") outside its regions", dev->id, start, len);
+	if (extent_map_set(shadow, start, len, attr) != EXTENT_MAP_OK) {
+		shadow_fail(dev, start, len);
 		return;
 	}
-	if (extent_map_get_bytes(dev->shadow[r], EXTENT_FREE) == was_free)
+	if (extent_map_get_bytes(shadow, EXTENT_FREE) == was_free)
 		return;
 	for (guint i = 0; i < dev->sets->len; i++) {
 		struct fm_set *set = g_ptr_array_index(dev->sets, i);
 
 		if (set != up_to_date)
-			set_update(set, dev, (unsigned)r, start, len, attr->state != EXTENT_FREE);
+			set_update(set, dev, region, start, len, attr->state != EXTENT_FREE);
 	}
 }
 
 struct shadow_walk {
-	GArray *out;			/* struct extent_range */
+	struct fm_ranges *out;
 	int host;
 	uint64_t group;			/* 0: any */
 	const uint8_t *tag;		/* NULL: any */
@@ -925,7 +905,7 @@ static int shadow_visit(const struct extent_entry *e, void *data)
 		return 0;
 	r.start = MAX(e->start, w->lo);
 	r.len = MIN(e->start + e->len, w->hi) - r.start;
-	g_array_append_val(w->out, r);
+	sim_vec_push(w->out) = r;
 	return 0;
 }
 
@@ -945,31 +925,31 @@ static void shadow_collect(struct fm_device *dev, unsigned region, uint64_t star
 static void shadow_release_pending(struct fm_request *req, struct fm_part *part)
 {
 	struct shadow_walk w = {
-		.out = req->fm->alloc, .host = (int)req->host, .group = req->id, .pending = true,
+		.out = &req->fm->found, .host = (int)req->host, .group = req->id, .pending = true,
 	};
 	struct extent_attr free_attr;
 
 	if (!part->prescribed || !part->unanswered)
 		return;
-	g_array_set_size(w.out, 0);
-	for (guint i = 0; i < part->ranges->len; i++) {
-		const struct extent_range *r = range_at(part->ranges, i);
+	w.out->len = 0;
+	for (uint32_t i = 0; i < part->ranges.len; i++) {
+		const struct extent_range *r = &part->ranges.v[i];
 
 		shadow_collect(part->dev, req->region, r->start, r->len, &w);
 	}
 	extent_attr_init(&free_attr, EXTENT_FREE);
-	for (guint i = 0; i < w.out->len; i++) {
-		const struct extent_range *r = range_at(w.out, i);
+	for (uint32_t i = 0; i < w.out->len; i++) {
+		const struct extent_range *r = &w.out->v[i];
 
-		shadow_set(part->dev, r->start, r->len, &free_attr, NULL);
+		shadow_set(part->dev, req->region, r->start, r->len, &free_attr, NULL);
 	}
 }
 
 /* True when R lies inside one range of RANGES. */
-static bool ranges_hold(const GArray *ranges, const struct extent_range *r)
+static bool ranges_hold(const struct fm_ranges *ranges, const struct extent_range *r)
 {
-	for (guint i = 0; i < ranges->len; i++) {
-		const struct extent_range *x = range_at(ranges, i);
+	for (uint32_t i = 0; i < ranges->len; i++) {
+		const struct extent_range *x = &ranges->v[i];
 
 		if (r->start >= x->start && r->start + r->len <= x->start + x->len)
 			return true;
@@ -1016,6 +996,7 @@ static enum proto_cause add_choose(struct fm_request *req, struct fm_set *set, u
 	struct extent_map *map = first->shadow[req->region];
 	uint32_t max = contiguous ? 1 : fm->cfg.max_extents_per_add;
 	uint64_t random = 0;
+	const struct extent_range *chosen;
 	enum extent_map_status st;
 
 	for (unsigned p = 0; p < req->nparts; p++) {
@@ -1035,8 +1016,9 @@ static enum proto_cause add_choose(struct fm_request *req, struct fm_set *set, u
 	st = extent_map_alloc(map, fm->cfg.alloc_policy, part_size, max, random, fm->alloc);
 	if (st != EXTENT_MAP_OK)
 		return alloc_cause(st);
+	chosen = &g_array_index(fm->alloc, struct extent_range, 0);
 	for (guint i = 0; set && i < fm->alloc->len; i++) {
-		const struct extent_range *r = range_at(fm->alloc, i);
+		const struct extent_range *r = &chosen[i];
 
 		isect_set_used(map, r->start, r->start + r->len);
 	}
@@ -1050,14 +1032,17 @@ static enum proto_cause add_choose(struct fm_request *req, struct fm_set *set, u
 		attr.group = req->id;
 		memcpy(attr.tag, req->tag, PROTO_TAG_SIZE);
 		part->prescribed = true;
-		g_array_set_size(part->ranges, fm->alloc->len);	/* a new request's are empty */
+		/* a new request's ranges are empty */
+		part->ranges.v = sim_vec_reserve(part->ranges.v, &part->ranges.cap, fm->alloc->len,
+						 sizeof(*part->ranges.v));
+		part->ranges.len = fm->alloc->len;
 		for (guint i = 0; i < fm->alloc->len; i++) {
-			struct extent_range *r = &g_array_index(part->ranges, struct extent_range, i);
+			struct extent_range *r = &part->ranges.v[i];
 
-			*r = *range_at(fm->alloc, i);
+			*r = chosen[i];
 			r->start = r->start - r0->base + base;
 			part->unanswered += r->len;
-			shadow_set(part->dev, r->start, r->len, &attr, set);
+			shadow_set(part->dev, req->region, r->start, r->len, &attr, set);
 		}
 	}
 	return PROTO_CAUSE_NONE;
@@ -1116,7 +1101,6 @@ static void on_add(struct sim *k, void *target, const void *payload)
 	req->nparts = h->ways;
 	for (unsigned p = 0; p < h->ways; p++) {
 		req->parts[p].dev = h->devices[p];
-		part_ranges(&req->parts[p]);
 		prescribe = prescribe || h->devices[p]->cfg.profile == DCD_PROFILE_QEMU;
 	}
 	if (prescribe) {
@@ -1134,7 +1118,7 @@ static void on_add(struct sim *k, void *target, const void *payload)
 		cmd->cmd.length = part_size;
 		memcpy(cmd->cmd.tag, r->tag, PROTO_TAG_SIZE);
 		if (prescribe)
-			cmd_add_extents(cmd, part->ranges, 0, part->ranges->len, r->tag);
+			cmd_add_extents(cmd, part->ranges.v, part->ranges.len, r->tag);
 		cmd_submit(cmd);
 	}
 }
@@ -1194,25 +1178,32 @@ static void add_record(struct fm_device *dev, const struct proto_record *rec)
 	if (rec->extent.len) {
 		struct extent_attr attr;
 		struct extent_range r = { rec->extent.start, rec->extent.len };
-		struct extent_map *shadow = shadow_of(dev, r.start);
-		uint64_t was_pending = shadow ? extent_map_get_bytes(shadow, EXTENT_PENDING) : 0;
+		int region = region_of(dev, r.start);
+		/* the pending bytes this takes are the offer's when it lies
+		 * inside the offer */
+		bool answers = part->prescribed && ranges_hold(&part->ranges, &r);
 
 		extent_attr_init(&attr, EXTENT_ACCEPTED);
 		attr.host = rec->host;
 		attr.group = req->id;
 		memcpy(attr.tag, rec->extent.tag, PROTO_TAG_SIZE);
 		attr.seq = rec->extent.seq;
-		shadow_set(dev, r.start, r.len, &attr, NULL);
-		/* the pending bytes this took, all of the offer's when it lies
-		 * inside the offer */
-		if (shadow && part->prescribed && ranges_hold(part->ranges, &r))
-			part->unanswered -= MIN(part->unanswered,
-						was_pending - extent_map_get_bytes(shadow,
-										   EXTENT_PENDING));
+		if (region < 0) {
+			shadow_fail(dev, r.start, r.len);
+		} else {
+			struct extent_map *shadow = dev->shadow[region];
+			uint64_t was_pending = extent_map_get_bytes(shadow, EXTENT_PENDING);
+
+			shadow_set(dev, (unsigned)region, r.start, r.len, &attr, NULL);
+			if (answers)
+				part->unanswered -= MIN(part->unanswered,
+							was_pending -
+								extent_map_get_bytes(shadow, EXTENT_PENDING));
+		}
 		part->bytes += r.len;
 		req->report.bytes += r.len;
 		if (!part->prescribed)
-			g_array_append_val(part->ranges, r);
+			sim_vec_push(&part->ranges) = r;
 	}
 	if (rec->flags & PROTO_RECORD_MORE)
 		return;
@@ -1224,22 +1215,22 @@ static void add_record(struct fm_device *dev, const struct proto_record *rec)
 
 /* ---- releases -------------------------------------------------------- */
 
-static uint64_t ranges_bytes(const GArray *ranges)
+static uint64_t ranges_bytes(const struct fm_ranges *ranges)
 {
 	uint64_t n = 0;
 
-	for (guint i = 0; i < ranges->len; i++)
-		n += range_at(ranges, i)->len;
+	for (uint32_t i = 0; i < ranges->len; i++)
+		n += ranges->v[i].len;
 	return n;
 }
 
 /* Removes [START, START + LEN) from RANGES; returns the bytes removed. */
-static uint64_t ranges_cut(GArray *ranges, uint64_t start, uint64_t len)
+static uint64_t ranges_cut(struct fm_ranges *ranges, uint64_t start, uint64_t len)
 {
 	uint64_t end = start + len, cut = 0;
 
-	for (guint i = 0; i < ranges->len;) {
-		struct extent_range *r = &g_array_index(ranges, struct extent_range, i);
+	for (uint32_t i = 0; i < ranges->len;) {
+		struct extent_range *r = &ranges->v[i];
 		uint64_t r_end = r->start + r->len;
 		uint64_t lo = MAX(r->start, start), hi = MIN(r_end, end);
 
@@ -1252,7 +1243,12 @@ static uint64_t ranges_cut(GArray *ranges, uint64_t start, uint64_t len)
 			struct extent_range tail = { hi, r_end - hi };
 
 			r->len = lo - r->start;
-			g_array_insert_val(ranges, i + 1, tail);
+			ranges->v = sim_vec_reserve(ranges->v, &ranges->cap, (size_t)ranges->len + 1,
+						    sizeof(*ranges->v));
+			memmove(&ranges->v[i + 2], &ranges->v[i + 1],
+				(ranges->len - i - 1) * sizeof(*ranges->v));
+			ranges->v[i + 1] = tail;
+			ranges->len++;
 			i += 2;
 		} else if (lo > r->start) {
 			r->len = lo - r->start;
@@ -1262,7 +1258,7 @@ static uint64_t ranges_cut(GArray *ranges, uint64_t start, uint64_t len)
 			r->start = hi;
 			i++;
 		} else {
-			g_array_remove_index(ranges, i);
+			memmove(r, r + 1, (--ranges->len - i) * sizeof(*r));
 		}
 	}
 	return cut;
@@ -1316,17 +1312,17 @@ static void release_issue(struct fm_request *req, bool forced)
 			chunk = MIN(chunk, c->log_capacity);
 		/* a command per run of up to CHUNK ranges in the command's region
 		 * (outside the regions: region 0) */
-		for (guint i = 0, n; i < part->ranges->len; i += n) {
-			int region = MAX(region_of(part->dev, range_at(part->ranges, i)->start), 0);
+		for (uint32_t i = 0, n; i < part->ranges.len; i += n) {
+			int region = MAX(region_of(part->dev, part->ranges.v[i].start), 0);
 
-			for (n = 1; i + n < part->ranges->len && n != chunk &&
-				    region_of(part->dev, range_at(part->ranges, i + n)->start) == region;
+			for (n = 1; i + n < part->ranges.len && n != chunk &&
+				    region_of(part->dev, part->ranges.v[i + n].start) == region;
 			     n++)
 				;
 			cmd = cmd_new(req, p, PROTO_OP_INITIATE_DC_RELEASE);
 			cmd->cmd.policy = PROTO_REMOVAL_PRESCRIPTIVE | flags;
 			cmd->cmd.region = (uint8_t)region;
-			cmd_add_extents(cmd, part->ranges, i, n, NULL);
+			cmd_add_extents(cmd, &part->ranges.v[i], n, NULL);
 			cmd_submit(cmd);
 		}
 	}
@@ -1388,15 +1384,15 @@ static enum proto_rc release_by_add(struct fm_request *req, const struct fm_rele
 	for (unsigned p = 0; p < src->nparts; p++) {
 		struct fm_part *from = &src->parts[p];
 		struct shadow_walk w = {
-			.out = part_ranges(&req->parts[p]),
+			.out = &req->parts[p].ranges,
 			.host = (int)r->host,
 			.group = src->id,
 			.accepted = true,
 			.pending = r->forced,
 		};
 
-		for (guint i = 0; i < from->ranges->len; i++) {
-			const struct extent_range *x = range_at(from->ranges, i);
+		for (uint32_t i = 0; i < from->ranges.len; i++) {
+			const struct extent_range *x = &from->ranges.v[i];
 
 			shadow_collect(from->dev, src->region, x->start, x->len, &w);
 		}
@@ -1416,7 +1412,7 @@ static enum proto_rc release_by_tag(struct fm_request *req, const struct fm_rele
 	for (unsigned p = 0; p < h->ways; p++) {
 		struct fm_device *dev = h->devices[p];
 		struct shadow_walk w = {
-			.out = part_ranges(&req->parts[p]),
+			.out = &req->parts[p].ranges,
 			.host = (int)r->host,
 			.tag = r->tag,
 			.accepted = true,
@@ -1445,7 +1441,7 @@ static enum proto_rc release_by_range(struct fm_request *req, const struct fm_re
 		return PROTO_RC_INVALID_INPUT;
 	req->nparts = 1;
 	req->parts[0].dev = dev;
-	g_array_append_val(part_ranges(&req->parts[0]), x);
+	sim_vec_push(&req->parts[0].ranges) = x;
 	return PROTO_RC_SUCCESS;
 }
 
@@ -1489,8 +1485,8 @@ static void on_release(struct sim *k, void *target, const void *payload)
 	for (unsigned p = 0; p < req->nparts; p++) {
 		struct fm_part *part = &req->parts[p];
 
-		req->report.size += ranges_bytes(part->ranges);
-		part->closed = part->ranges->len == 0;
+		req->report.size += ranges_bytes(&part->ranges);
+		part->closed = part->ranges.len == 0;
 		if (!part->closed) {
 			part->waiting.data = req;
 			g_queue_push_tail_link(&part->dev->releasing, &part->waiting);
@@ -1529,11 +1525,16 @@ static void release_done(struct fm_request *req, struct fm_part *part, enum prot
  * on that device that waited for it counts it. */
 static void released_record(struct fm_device *dev, const struct proto_record *rec)
 {
+	int region = region_of(dev, rec->extent.start);
 	struct extent_attr free_attr;
 	GList *next;
 
 	extent_attr_init(&free_attr, EXTENT_FREE);
-	shadow_set(dev, rec->extent.start, rec->extent.len, &free_attr, NULL);
+	if (region < 0)
+		shadow_fail(dev, rec->extent.start, rec->extent.len);
+	else
+		shadow_set(dev, (unsigned)region, rec->extent.start, rec->extent.len, &free_attr,
+			   NULL);
 	for (GList *l = dev->releasing.head; l; l = next) {
 		struct fm_request *req = l->data;
 		struct fm_part *part = part_of(req, dev);
@@ -1542,10 +1543,10 @@ static void released_record(struct fm_device *dev, const struct proto_record *re
 		next = l->next;		/* release_check may unlink L */
 		if (req->host != rec->host)
 			continue;
-		cut = ranges_cut(part->ranges, rec->extent.start, rec->extent.len);
+		cut = ranges_cut(&part->ranges, rec->extent.start, rec->extent.len);
 		part->bytes += cut;
 		req->report.bytes += cut;
-		if (cut && part->ranges->len == 0) {
+		if (cut && part->ranges.len == 0) {
 			release_part_close(part);
 			release_check(req);
 		}
