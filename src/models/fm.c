@@ -314,6 +314,9 @@ void fm_device_port(struct fm *fm, unsigned device, struct proto_fm_port *out)
 
 /* ---- interleave sets: the free-space intersection --------------------- */
 
+/* What extent_map_set needs to free a range: its other fields are ignored. */
+static const struct extent_attr free_attr = { .state = EXTENT_FREE, .host = -1 };
+
 /* Marks [LO, HI), whole blocks of MAP, used. */
 static void isect_set_used(struct extent_map *map, uint64_t lo, uint64_t hi)
 {
@@ -392,21 +395,24 @@ static void set_rebuild(struct fm_set *set, unsigned region)
 static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uint64_t hi,
 			   unsigned freed, bool freed_known)
 {
-	struct extent_map *map = set->free[region];
-	uint64_t base = extent_map_get_base(map);
-	uint64_t bs = extent_map_get_block_size(map);
-	struct extent_attr free_attr;
+	/* the map has the first device's geometry (isect_new) */
+	const struct dcd_region_config *r0 = &set->devices[0]->cfg.regions[region];
+	uint64_t base = r0->base, bs = r0->block_size;
+	unsigned lookups = set->ways - freed_known;
 
-	extent_attr_init(&free_attr, EXTENT_FREE);
 	for (uint64_t pos = lo; pos < hi;) {
 		uint64_t run = hi, skip = 0;
+		unsigned p = freed;
 
-		for (unsigned i = 1; i < set->ways + !freed_known && !skip; i++) {
-			const struct fm_device *dev = set->devices[(freed + i) % set->ways];
-			uint64_t from = dev->cfg.regions[region].base;
+		for (unsigned i = 0; i < lookups && !skip; i++) {
+			const struct fm_device *dev;
+			uint64_t from;
 			struct extent_entry e;
 			uint64_t end;
 
+			p = p + 1 == set->ways ? 0 : p + 1;
+			dev = set->devices[p];
+			from = dev->cfg.regions[region].base;
 			extent_map_lookup(dev->shadow[region], pos - base + from, &e);
 			end = e.start + e.len - from + base;
 			if (e.attr.state != EXTENT_FREE)
@@ -420,7 +426,7 @@ static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uin
 			pos = skip;
 			continue;
 		}
-		extent_map_set(map, pos, run - pos, &free_attr);
+		extent_map_set(set->free[region], pos, run - pos, &free_attr);
 		pos = run;
 	}
 }
@@ -432,13 +438,13 @@ static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uin
 static void set_update(struct fm_set *set, const struct fm_device *dev, unsigned region,
 		       uint64_t start, uint64_t len, bool used)
 {
-	struct extent_map *map = set->free[region];
-	uint64_t at = start - dev->cfg.regions[region].base + extent_map_get_base(map);
-	uint64_t mask = extent_map_get_block_size(map) - 1;
+	const struct dcd_region_config *r0 = &set->devices[0]->cfg.regions[region];
+	uint64_t at = start - dev->cfg.regions[region].base + r0->base;
+	uint64_t mask = r0->block_size - 1;
 	unsigned p = 0;
 
 	if (used) {
-		isect_mark_used(map, at, len);
+		isect_mark_used(set->free[region], at, len);
 		return;
 	}
 	while (set->devices[p] != dev)
@@ -889,34 +895,33 @@ struct shadow_walk {
 	const uint8_t *tag;		/* NULL: any */
 	bool pending;			/* take pending entries too */
 	bool accepted;
-	uint64_t lo, hi;		/* clip */
 };
 
-static int shadow_visit(const struct extent_entry *e, void *data)
-{
-	struct shadow_walk *w = data;
-	const struct extent_attr *at = &e->attr;
-	struct extent_range r;
-	bool state = (w->accepted && at->state == EXTENT_ACCEPTED) ||
-		     (w->pending && at->state == EXTENT_PENDING);
-
-	if (!state || at->host != w->host || (w->group && at->group != w->group) ||
-	    (w->tag && !proto_tag_equal(at->tag, w->tag)))
-		return 0;
-	r.start = MAX(e->start, w->lo);
-	r.len = MIN(e->start + e->len, w->hi) - r.start;
-	sim_vec_push(w->out) = r;
-	return 0;
-}
-
-/* Appends to W->out the entries of REGION of DEV that W selects, within
- * [START, START + LEN). */
+/* Appends to W->out the entries of REGION of DEV that W selects, clipped to
+ * [START, START + LEN) (no alignment needed, LEN may run past 2^64).  A
+ * lookup per entry, as extent_map_foreach would, without a call back per
+ * entry. */
 static void shadow_collect(struct fm_device *dev, unsigned region, uint64_t start, uint64_t len,
-			   struct shadow_walk *w)
+			   const struct shadow_walk *w)
 {
-	w->lo = start;
-	w->hi = start + len;
-	extent_map_foreach(dev->shadow[region], start, len, shadow_visit, w);
+	const struct dcd_region_config *c = &dev->cfg.regions[region];
+	uint64_t end = len > UINT64_MAX - start ? UINT64_MAX : start + len;
+	struct extent_entry e;
+
+	end = MIN(end, c->base + c->len);
+	for (uint64_t pos = MAX(start, c->base); pos < end; pos = e.start + e.len) {
+		const struct extent_attr *at = &e.attr;
+		uint64_t lo;
+
+		extent_map_lookup(dev->shadow[region], pos, &e);
+		if (!((w->accepted && at->state == EXTENT_ACCEPTED) ||
+		      (w->pending && at->state == EXTENT_PENDING)) ||
+		    at->host != w->host || (w->group && at->group != w->group) ||
+		    (w->tag && !proto_tag_equal(at->tag, w->tag)))
+			continue;
+		lo = MAX(e.start, start);
+		sim_vec_push(w->out) = (struct extent_range){ lo, MIN(e.start + e.len, end) - lo };
+	}
 }
 
 /* An unanswered or refused offer: the DPA the FM reserved for it is free
@@ -927,7 +932,6 @@ static void shadow_release_pending(struct fm_request *req, struct fm_part *part)
 	struct shadow_walk w = {
 		.out = &req->fm->found, .host = (int)req->host, .group = req->id, .pending = true,
 	};
-	struct extent_attr free_attr;
 
 	if (!part->prescribed || !part->unanswered)
 		return;
@@ -937,7 +941,6 @@ static void shadow_release_pending(struct fm_request *req, struct fm_part *part)
 
 		shadow_collect(part->dev, req->region, r->start, r->len, &w);
 	}
-	extent_attr_init(&free_attr, EXTENT_FREE);
 	for (uint32_t i = 0; i < w.out->len; i++) {
 		const struct extent_range *r = &w.out->v[i];
 
@@ -1526,10 +1529,8 @@ static void release_done(struct fm_request *req, struct fm_part *part, enum prot
 static void released_record(struct fm_device *dev, const struct proto_record *rec)
 {
 	int region = region_of(dev, rec->extent.start);
-	struct extent_attr free_attr;
 	GList *next;
 
-	extent_attr_init(&free_attr, EXTENT_FREE);
 	if (region < 0)
 		shadow_fail(dev, rec->extent.start, rec->extent.len);
 	else
