@@ -1538,7 +1538,7 @@ static void released_record(struct fm_device *dev, const struct proto_record *re
 			   NULL);
 	for (GList *l = dev->releasing.head; l; l = next) {
 		struct fm_request *req = l->data;
-		struct fm_part *part = part_of(req, dev);
+		struct fm_part *part = (struct fm_part *)((char *)l - offsetof(struct fm_part, waiting));
 		uint64_t cut;
 
 		next = l->next;		/* release_check may unlink L */
