@@ -34,8 +34,8 @@ struct summary {
 
 struct bnode {
 	/* Per slot: an entry (leaf) or a child (inner node).  Slots past COUNT
-	 * have start UINT64_MAX and zero summaries, so scans and sums run over
-	 * all FANOUT slots without branches. */
+	 * have start UINT64_MAX, so slot_of scans all FANOUT slots without
+	 * branches, and zero summaries. */
 	uint64_t start[FANOUT];		/* a child's: its first entry's */
 	struct summary sum[FANOUT];
 	unsigned count;
@@ -191,7 +191,7 @@ static uint64_t buddy_orders(const struct extent_map *map, uint64_t start, uint6
 
 /* The last slot of B whose start is <= DPA, or slot 0: the group of four
  * slots first, then the slot in it, six comparisons without branches. */
-static unsigned slot_of(const struct bnode *b, uint64_t dpa)
+static inline unsigned slot_of(const struct bnode *b, uint64_t dpa)
 {
 	unsigned i = 0;
 
@@ -213,9 +213,11 @@ static void entry_copy(const struct bnode *leaf, unsigned i, struct extent_entry
 	out->attr = leaf->ent[i].attr;
 }
 
-static void clear_slots(struct bnode *b, unsigned from)
+/* Clears slots FROM to TO - 1 of B, which have just fallen out of use: the
+ * slots past them are clear already. */
+static void clear_slots(struct bnode *b, unsigned from, unsigned to)
 {
-	for (unsigned i = from; i < FANOUT; i++) {
+	for (unsigned i = from; i < to; i++) {
 		b->start[i] = UINT64_MAX;
 		b->sum[i] = (struct summary){ 0, 0, 0 };
 	}
@@ -226,7 +228,7 @@ static struct bnode *bnode_new(void)
 	struct bnode *b = g_new(struct bnode, 1);
 
 	b->count = 0;
-	clear_slots(b, 0);
+	clear_slots(b, 0, FANOUT);
 	return b;
 }
 
@@ -263,7 +265,7 @@ static void close_slots(struct bnode *b, unsigned i, unsigned n, bool leaf)
 {
 	move_slots(b, i, b, i + n, b->count - i - n, leaf);
 	b->count -= n;
-	clear_slots(b, b->count);
+	clear_slots(b, b->count, b->count + n);
 }
 
 /* Adds to S the free entries T summarises. */
@@ -278,7 +280,7 @@ static struct summary node_sum(const struct bnode *b)
 {
 	struct summary s = { 0, 0, 0 };
 
-	for (unsigned i = 0; i < FANOUT; i++)
+	for (unsigned i = 0; i < b->count; i++)
 		summary_add(&s, &b->sum[i]);
 	return s;
 }
@@ -288,7 +290,7 @@ static uint64_t node_max_free(const struct bnode *b)
 {
 	uint64_t max = 0;
 
-	for (unsigned i = 0; i < FANOUT; i++)
+	for (unsigned i = 0; i < b->count; i++)
 		max = MAX(max, b->sum[i].max_free);
 	return max;
 }
@@ -333,14 +335,15 @@ static const struct bnode *addr_find(const struct extent_map *map, uint64_t dpa,
 static void descend(const struct extent_map *map, uint64_t dpa, struct path *p)
 {
 	struct bnode *b = map->root;
+	unsigned h;
 
-	for (unsigned h = map->height;; h--) {
+	for (h = map->height; h; h--) {
 		p->node[h] = b;
 		p->i[h] = slot_of(b, dpa);
-		if (!h)
-			return;
 		b = b->kid[p->i[h]];
 	}
+	p->node[0] = b;
+	p->i[0] = slot_of(b, dpa);
 }
 
 /* Brings the slots on P's way up to date from height H up, where every
@@ -422,7 +425,7 @@ static void split_node(struct extent_map *map, struct path *p, unsigned h)
 	move_slots(right, 0, b, HALF, FANOUT - HALF, h == 0);
 	right->count = FANOUT - HALF;
 	b->count = HALF;
-	clear_slots(b, HALF);
+	clear_slots(b, HALF, FANOUT);
 	if (h == map->height) {
 		parent = bnode_new();
 		parent->kid[0] = b;
@@ -470,14 +473,14 @@ static void balance(struct bnode *left, struct bnode *right, bool leaf)
 		move_slots(left, left->count, right, 0, n, leaf);
 		move_slots(right, 0, right, n, right->count - n, leaf);
 		right->count -= n;
-		clear_slots(right, right->count);
+		clear_slots(right, right->count, right->count + n);
 	} else {
 		unsigned n = left->count - want;
 
 		move_slots(right, n, right, 0, right->count, leaf);
 		move_slots(right, 0, left, want, n, leaf);
 		right->count += n;
-		clear_slots(left, want);
+		clear_slots(left, want, left->count);
 	}
 	left->count = want;
 }
