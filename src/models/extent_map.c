@@ -145,6 +145,9 @@ bool extent_alloc_policy_from_name(const char *name, enum extent_alloc_policy *o
 	return false;
 }
 
+/* What extent_attr_init gives a free entry. */
+static const struct extent_attr free_attr = { .state = EXTENT_FREE, .host = -1 };
+
 void extent_attr_init(struct extent_attr *attr, enum extent_state state)
 {
 	g_return_if_fail(attr);
@@ -245,6 +248,8 @@ static void bnode_free_all(struct bnode *b, unsigned height)
 static void move_slots(struct bnode *dst, unsigned di, struct bnode *src, unsigned si, unsigned n,
 		       bool leaf)
 {
+	if (!n || (dst == src && di == si))
+		return;
 	memmove(&dst->start[di], &src->start[si], n * sizeof(dst->start[0]));
 	memmove(&dst->sum[di], &src->sum[si], n * sizeof(dst->sum[0]));
 	if (leaf)
@@ -308,15 +313,15 @@ static bool slot_sum(struct bnode *parent, unsigned i, const struct bnode *kid)
 }
 
 static void leaf_set(const struct extent_map *map, struct bnode *leaf, unsigned i,
-		     const struct extent_entry *e)
+		     uint64_t start, uint64_t len, const struct extent_attr *attr)
 {
-	bool free = e->attr.state == EXTENT_FREE;
+	bool free = attr->state == EXTENT_FREE;
 
-	leaf->start[i] = e->start;
-	leaf->ent[i].len = e->len;
-	leaf->ent[i].attr = e->attr;
-	leaf->sum[i].max_free = leaf->sum[i].free_bytes = free ? e->len : 0;
-	leaf->sum[i].orders = free && map->ordered ? buddy_orders(map, e->start, e->len) : 0;
+	leaf->start[i] = start;
+	leaf->ent[i].len = len;
+	leaf->ent[i].attr = *attr;
+	leaf->sum[i].max_free = leaf->sum[i].free_bytes = free ? len : 0;
+	leaf->sum[i].orders = free && map->ordered ? buddy_orders(map, start, len) : 0;
 }
 
 /* The leaf slot of the entry containing DPA, which must lie inside the
@@ -366,27 +371,34 @@ static void fix_path_from(const struct extent_map *map, struct path *p, unsigned
 static void sum_update(const struct extent_map *map, const struct path *p, struct summary was,
 		       struct summary now)
 {
+	/* The free bytes change by the same amount on every level. */
+	uint64_t more_free = now.free_bytes - was.free_bytes;
+
 	for (unsigned h = 0; h < map->height; h++) {
 		const struct bnode *b = p->node[h];
 		struct bnode *parent = p->node[h + 1];
 		unsigned i = p->i[h + 1];
-		struct summary *up = &parent->sum[i], up_was = *up;
+		struct summary *up = &parent->sum[i];
+		uint64_t max_was = up->max_free, orders_was = up->orders;
 
-		if (parent->start[i] == b->start[0] && memcmp(&was, &now, sizeof(now)) == 0)
+		if (parent->start[i] == b->start[0] && !more_free &&
+		    was.max_free == now.max_free && was.orders == now.orders)
 			return;
 		parent->start[i] = b->start[0];
 		if (was.orders & ~now.orders) {
 			*up = node_sum(b);
 		} else {
-			if (now.max_free < was.max_free && was.max_free == up->max_free)
+			if (now.max_free < was.max_free && was.max_free == max_was)
 				up->max_free = node_max_free(b);
 			else
-				up->max_free = MAX(up->max_free, now.max_free);
-			up->free_bytes += now.free_bytes - was.free_bytes;
+				up->max_free = MAX(max_was, now.max_free);
+			up->free_bytes += more_free;
 			up->orders |= now.orders;
 		}
-		was = up_was;
-		now = *up;
+		was.max_free = max_was;
+		was.orders = orders_was;
+		now.max_free = up->max_free;
+		now.orders = up->orders;
 	}
 }
 
@@ -458,7 +470,7 @@ static void insert_after(struct extent_map *map, struct path *p, const struct ex
 		split_node(map, p, 0);
 	p->i[0]++;
 	open_slot(p->node[0], p->i[0], true);
-	leaf_set(map, p->node[0], p->i[0], e);
+	leaf_set(map, p->node[0], p->i[0], e->start, e->len, &e->attr);
 }
 
 /* Shares the slots of LEFT and RIGHT, neighbours holding more than FANOUT
@@ -630,15 +642,16 @@ static void size_add(struct extent_map *map, uint64_t len, uint64_t start)
 	map->size_root = size_insert(map->size_root, snode_new(map, len, start));
 }
 
-/* Counts entry E, filing a free one in the size tree. */
-static void attach(struct extent_map *map, const struct extent_entry *e)
+/* Counts the entry [START, START + LEN) in STATE, filing a free one in the
+ * size tree. */
+static void attach(struct extent_map *map, uint64_t start, uint64_t len, enum extent_state state)
 {
-	map->bytes[e->attr.state] += e->len;
+	map->bytes[state] += len;
 	map->entries++;
-	if (e->attr.state == EXTENT_FREE) {
+	if (state == EXTENT_FREE) {
 		map->free_count++;
 		if (map->sized)
-			size_add(map, e->len, e->start);
+			size_add(map, len, start);
 	}
 }
 
@@ -826,7 +839,6 @@ bool extent_map_geometry_valid(uint64_t base, uint64_t length, uint64_t block_si
 struct extent_map *extent_map_new(uint64_t base, uint64_t length, uint64_t block_size)
 {
 	struct extent_map *map;
-	struct extent_entry all = { base, length, { 0 } };
 
 	g_return_val_if_fail(extent_map_geometry_valid(base, length, block_size), NULL);
 	map = g_new0(struct extent_map, 1);
@@ -838,11 +850,10 @@ struct extent_map *extent_map_new(uint64_t base, uint64_t length, uint64_t block
 	map->prio_state = UINT64_C(0x9e3779b97f4a7c15);
 	map->slab_size = 16;
 	map->slabs = g_ptr_array_new_with_free_func(g_free);
-	extent_attr_init(&all.attr, EXTENT_FREE);
 	map->root = bnode_new();
 	map->root->count = 1;
-	leaf_set(map, map->root, 0, &all);
-	attach(map, &all);
+	leaf_set(map, map->root, 0, base, length, &free_attr);
+	attach(map, base, length, EXTENT_FREE);
 	return map;
 }
 
@@ -988,8 +999,7 @@ int extent_map_foreach_free(struct extent_map *map, extent_map_fn fn, void *data
 	while (free_from(map, pos, 1, &r)) {
 		int ret;
 
-		e = (struct extent_entry){ r.start, r.len, { 0 } };
-		extent_attr_init(&e.attr, EXTENT_FREE);
+		e = (struct extent_entry){ r.start, r.len, free_attr };
 		ret = fn(&e, data);
 		if (ret)
 			return ret;
@@ -1033,11 +1043,12 @@ static void rewrite(struct extent_map *map, struct path *p, unsigned k,
 				path_step(p, 1);
 			summary_add(&was, &p->node[0]->sum[p->i[0]]);
 			detach(map, p->node[0], p->i[0]);
-			leaf_set(map, p->node[0], p->i[0], &piece[j]);
+			leaf_set(map, p->node[0], p->i[0], piece[j].start, piece[j].len,
+				 &piece[j].attr);
 		} else {
 			insert_after(map, p, &piece[j]);
 		}
-		attach(map, &piece[j]);
+		attach(map, piece[j].start, piece[j].len, piece[j].attr.state);
 		summary_add(&now, &p->node[0]->sum[p->i[0]]);
 	}
 	sum_update(map, p, was, now);
@@ -1056,14 +1067,13 @@ static bool is_whole_extent(const struct bnode *leaf, unsigned i, uint64_t start
 static void free_whole(struct extent_map *map, struct path *p)
 {
 	struct bnode *leaf = p->node[0];
-	struct extent_entry merged = { leaf->start[p->i[0]], leaf->ent[p->i[0]].len, { 0 } };
+	struct extent_range merged = { leaf->start[p->i[0]], leaf->ent[p->i[0]].len };
 	uint64_t end = merged.start + merged.len;
 	unsigned surplus = 0;	/* entries after the one that stays */
 	bool apart = false;	/* one of them in another leaf */
 	struct summary was = { 0, 0, 0 };
 	unsigned k;
 
-	extent_attr_init(&merged.attr, EXTENT_FREE);
 	if (end < region_end(map)) {
 		path_step(p, 1);
 		if (slot_free(p->node[0], p->i[0])) {
@@ -1098,8 +1108,8 @@ static void free_whole(struct extent_map *map, struct path *p)
 		surplus = 0;
 	}
 	summary_add(&was, &p->node[0]->sum[k]);
-	leaf_set(map, p->node[0], k, &merged);
-	attach(map, &merged);
+	leaf_set(map, p->node[0], k, merged.start, merged.len, &free_attr);
+	attach(map, merged.start, merged.len, EXTENT_FREE);
 	sum_update(map, p, was, p->node[0]->sum[k]);
 	if (!surplus)
 		return;
@@ -1127,24 +1137,31 @@ static bool carve(struct extent_map *map, struct path *p, uint64_t start, uint64
 		  const struct extent_attr *attr)
 {
 	struct bnode *leaf = p->node[0];
-	unsigned i = p->i[0], m = 0;
+	unsigned i = p->i[0];
 	uint64_t lo = leaf->start[i], hi = lo + leaf->ent[i].len;
-	struct extent_entry piece[3];
+	struct extent_range piece[3];
+	const struct extent_attr *piece_attr[3];
+	unsigned m = 0;
 	struct summary was = leaf->sum[i], now = { 0, 0, 0 };
 
-	if (lo < start)
-		piece[m++] = (struct extent_entry){ lo, start - lo, leaf->ent[i].attr };
-	piece[m++] = (struct extent_entry){ start, end - start, *attr };
-	if (end < hi)
-		piece[m++] = (struct extent_entry){ end, hi - end, leaf->ent[i].attr };
+	if (lo < start) {
+		piece_attr[m] = &free_attr;
+		piece[m++] = (struct extent_range){ lo, start - lo };
+	}
+	piece_attr[m] = attr;
+	piece[m++] = (struct extent_range){ start, end - start };
+	if (end < hi) {
+		piece_attr[m] = &free_attr;
+		piece[m++] = (struct extent_range){ end, hi - end };
+	}
 	if (leaf->count + m - 1 > FANOUT)
 		return false;
 	detach(map, leaf, i);
 	move_slots(leaf, i + m, leaf, i + 1, leaf->count - i - 1, true);
 	leaf->count += m - 1;
 	for (unsigned j = 0; j < m; j++) {
-		leaf_set(map, leaf, i + j, &piece[j]);
-		attach(map, &piece[j]);
+		leaf_set(map, leaf, i + j, piece[j].start, piece[j].len, piece_attr[j]);
+		attach(map, piece[j].start, piece[j].len, piece_attr[j]->state);
 		summary_add(&now, &leaf->sum[i + j]);
 	}
 	sum_update(map, p, was, now);
@@ -1160,7 +1177,6 @@ static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 	struct extent_entry piece[5], first, last, next;
 	unsigned count = 0, merged = 0, k = 1;
 	bool next_free = false;
-	struct extent_attr free_attr;
 	struct path p;
 
 	/* P walks to the last entry overlapping the range, one further for a
@@ -1200,7 +1216,6 @@ static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 	for (unsigned i = 1; i < k; i++)
 		path_step(&p, -1);
 	if (attr->state == EXTENT_FREE) {
-		extent_attr_init(&free_attr, EXTENT_FREE);
 		attr = &free_attr;
 		if (first.start == start && start > map->base) {
 			path_step(&p, -1);
