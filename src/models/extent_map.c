@@ -416,9 +416,11 @@ static void path_climb(struct path *p, int dir)
 	while (dir > 0 ? p->i[h] + 1 == p->node[h]->count : p->i[h] == 0)
 		h++;
 	p->i[h] += (unsigned)dir;
-	while (h--) {
-		p->node[h] = p->node[h + 1]->kid[p->i[h + 1]];
-		p->i[h] = dir > 0 ? 0 : p->node[h]->count - 1;
+	/* A signed count down: GCC 12.2 at -Os (ipa-modref) lost the stores
+	 * of `while (h--)` here, leaving callers a stale leaf. */
+	for (int d = (int)h - 1; d >= 0; d--) {
+		p->node[d] = p->node[d + 1]->kid[p->i[d + 1]];
+		p->i[d] = dir > 0 ? 0 : p->node[d]->count - 1;
 	}
 }
 
