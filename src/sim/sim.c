@@ -165,21 +165,20 @@ static void slot_release(struct sim *k, uint32_t index)
 	k->free_head = index;
 }
 
-uint64_t sim_schedule_at(struct sim *k, uint64_t time, sim_handler_fn fn, void *target,
-			 const void *payload, size_t size)
+void *sim_event_at(struct sim *k, uint64_t time, sim_handler_fn fn, void *target,
+		   uint64_t *handle)
 {
 	uint32_t index;
 	struct slot *s;
 
-	g_return_val_if_fail(fn != NULL, SIM_HANDLE_NONE);
-	g_return_val_if_fail(size <= SIM_PAYLOAD_MAX, SIM_HANDLE_NONE);
-	g_return_val_if_fail(payload != NULL || size == 0, SIM_HANDLE_NONE);
-	g_return_val_if_fail(time >= k->now, SIM_HANDLE_NONE);
+	*handle = SIM_HANDLE_NONE;
+	g_return_val_if_fail(fn != NULL, NULL);
+	g_return_val_if_fail(time >= k->now, NULL);
 
 	if (k->free_head == UINT32_MAX && !pool_grow(k)) {
 		sim_fail(k, "event pool exhausted: more than %" G_GUINT64_FORMAT " events pending",
 			 (guint64)SLOT_LIMIT);
-		return SIM_HANDLE_NONE;
+		return NULL;
 	}
 	index = k->free_head;
 	s = &k->slots[index];
@@ -187,25 +186,25 @@ uint64_t sim_schedule_at(struct sim *k, uint64_t time, sim_handler_fn fn, void *
 	s->fn = fn;
 	s->target = target;
 	s->state = SLOT_SCHEDULED;
-	if (size)
-		memcpy(s->payload, payload, size);
 	if (time == k->now)
 		ring_push(k, index);
 	else
 		sim_queue_push(k->queue, time, index);
 	k->pending++;
-	return (uint64_t)s->generation << 32 | index;
+	*handle = (uint64_t)s->generation << 32 | index;
+	return s->payload;
 }
 
-uint64_t sim_schedule(struct sim *k, uint64_t delay, sim_handler_fn fn, void *target,
-		      const void *payload, size_t size)
+void *sim_event_after(struct sim *k, uint64_t delay, sim_handler_fn fn, void *target,
+		      uint64_t *handle)
 {
 	if (delay > UINT64_MAX - k->now) {
+		*handle = SIM_HANDLE_NONE;
 		sim_fail(k, "event delay %" G_GUINT64_FORMAT " ns overflows simulated time at %"
 			 G_GUINT64_FORMAT " ns", (guint64)delay, (guint64)k->now);
-		return SIM_HANDLE_NONE;
+		return NULL;
 	}
-	return sim_schedule_at(k, k->now + delay, fn, target, payload, size);
+	return sim_event_at(k, k->now + delay, fn, target, handle);
 }
 
 gboolean sim_cancel(struct sim *k, uint64_t handle)

@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sim/rng.h"
 
@@ -53,16 +54,51 @@ size_t sim_events_pending(const struct sim *k);
 /* Event slots the pool holds (grows only when more are live at once). */
 size_t sim_pool_capacity(const struct sim *k);
 
+/* The kernel's half of sim_schedule_at() and sim_schedule(): schedules
+ * FN(k, TARGET, payload) and returns the event's payload, SIM_PAYLOAD_MAX
+ * bytes for the caller to fill before the event fires, with the event's
+ * handle in *HANDLE; NULL and SIM_HANDLE_NONE when the run fails instead.
+ * The copy is left to the inline callers below so that it compiles to a
+ * few moves where the payload's size is a constant. */
+void *sim_event_at(struct sim *k, uint64_t time, sim_handler_fn fn, void *target,
+		   uint64_t *handle);
+void *sim_event_after(struct sim *k, uint64_t delay, sim_handler_fn fn, void *target,
+		      uint64_t *handle);
+
 /* Schedules FN(k, TARGET, copy of PAYLOAD[0..SIZE)) at now + DELAY.
  * SIZE must be at most SIM_PAYLOAD_MAX; PAYLOAD may be NULL when SIZE is 0.
  * Events at the same time fire in the order they were scheduled.
  * Returns a handle for sim_cancel(), never SIM_HANDLE_NONE.  A delay that
  * would overflow simulated time fails the run (see sim_fail()). */
-uint64_t sim_schedule(struct sim *k, uint64_t delay, sim_handler_fn fn, void *target,
-		      const void *payload, size_t size);
+static inline uint64_t sim_schedule(struct sim *k, uint64_t delay, sim_handler_fn fn,
+				    void *target, const void *payload, size_t size)
+{
+	uint64_t handle;
+	void *slot;
+
+	g_return_val_if_fail(size <= SIM_PAYLOAD_MAX, SIM_HANDLE_NONE);
+	g_return_val_if_fail(payload != NULL || size == 0, SIM_HANDLE_NONE);
+	slot = sim_event_after(k, delay, fn, target, &handle);
+	if (slot && size)
+		memcpy(slot, payload, size);
+	return handle;
+}
+
 /* As sim_schedule() at absolute time TIME, which must not lie in the past. */
-uint64_t sim_schedule_at(struct sim *k, uint64_t time, sim_handler_fn fn, void *target,
-			 const void *payload, size_t size);
+static inline uint64_t sim_schedule_at(struct sim *k, uint64_t time, sim_handler_fn fn,
+				       void *target, const void *payload, size_t size)
+{
+	uint64_t handle;
+	void *slot;
+
+	g_return_val_if_fail(size <= SIM_PAYLOAD_MAX, SIM_HANDLE_NONE);
+	g_return_val_if_fail(payload != NULL || size == 0, SIM_HANDLE_NONE);
+	slot = sim_event_at(k, time, fn, target, &handle);
+	if (slot && size)
+		memcpy(slot, payload, size);
+	return handle;
+}
+
 /* Cancels a pending event: TRUE if it was pending, FALSE if it already
  * fired, was cancelled before, or HANDLE is SIM_HANDLE_NONE.  O(1). */
 gboolean sim_cancel(struct sim *k, uint64_t handle);
