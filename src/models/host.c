@@ -386,6 +386,22 @@ static bool rext_buf_has(const struct rext_buf *b, const struct rext *x)
 	return false;
 }
 
+static int rext_id_cmp(const void *a, const void *b)
+{
+	const struct rext *x = *(struct rext *const *)a, *y = *(struct rext *const *)b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Sorts B's region extents from FROM on by id, the order they were made:
+ * those taken from a walk of h->rexts, whose order is GLib's hash layout,
+ * go on in an order that depends on nothing but the run. */
+static void rext_buf_sort_from(struct rext_buf *b, guint from)
+{
+	if (b->len - from > 1)
+		qsort(b->v + from, b->len - from, sizeof(*b->v), rext_id_cmp);
+}
+
 /* Removes X, the last one taking its place (as g_ptr_array_remove_fast:
  * on_use walks a request's region extents in this order). */
 static void rext_buf_remove(struct rext_buf *b, const struct rext *x)
@@ -966,6 +982,7 @@ static void expand_groups(struct host *h, struct rext_buf *v)
 				rext_buf_add(v, y);
 		}
 	}
+	rext_buf_sort_from(v, n);
 }
 
 /* ---- records ---------------------------------------------------------------- */
@@ -1710,6 +1727,7 @@ static void destroy_region(struct host *h)
 	g_hash_table_iter_init(&it, h->rexts);
 	while (g_hash_table_iter_next(&it, NULL, &value))
 		rext_buf_add(&h->victims, value);
+	rext_buf_sort_from(&h->victims, 0);
 	release_victims(h, &h->victims);
 }
 

@@ -895,6 +895,42 @@ static void test_region_destroy(void)
 	rig_fini(&g);
 }
 
+static void small_memory_blocks(struct host_config *cfg)
+{
+	cfg->memory_block = 2 * MIB;
+}
+
+/* A teardown gives back the region extents in the order they were made,
+ * whatever the order of the host's table of them: here 24 extents, made
+ * at rising DPA, must come back (05h records to the FM) at rising DPA. */
+static void test_region_destroy_order(void)
+{
+	enum { N = 24 };
+	struct rig g;
+	guint first;
+
+	rig_init(&g, "interleave", 1, DCD_PROFILE_SPEC, small_memory_blocks);
+	for (unsigned i = 0; i < N; i++) {
+		struct proto_extent e = { .start = (uint64_t)i * 4 * MIB, .len = 2 * MIB };
+
+		fm_add(&g, 0, i + 1, &e, 1);
+		run(&g);
+		CU_ASSERT_TRUE(last_capacity(&g)->online);
+	}
+	first = g.fm[0].records->len;
+	sim_schedule(g.k, 0, g.app.destroy, g.app.target, NULL, 0);
+	run(&g);
+	CU_ASSERT_EQUAL_FATAL(g.fm[0].records->len - first, N);
+	for (unsigned i = 0; i < N; i++) {
+		const struct proto_record *r =
+			&g_array_index(g.fm[0].records, struct proto_record, first + i);
+
+		CU_ASSERT_EQUAL(r->type, PROTO_EVENT_CAPACITY_RELEASED);
+		CU_ASSERT_EQUAL(r->extent.start, (uint64_t)i * 4 * MIB);
+	}
+	rig_fini(&g);
+}
+
 /* ---- configuration --------------------------------------------------------- */
 
 static void test_config_rules(void)
@@ -1080,6 +1116,7 @@ int main(void)
 		{ "tags resync dead offer", test_tags_resync_dead_offer },
 		{ "region update", test_region_update },
 		{ "region destroy", test_region_destroy },
+		{ "region destroy order", test_region_destroy_order },
 		{ "config rules", test_config_rules },
 		{ "memory blocks", test_memory_blocks },
 		{ "index churn", test_index_churn },
