@@ -1057,6 +1057,62 @@ static void test_log_qemu_drops(void)
 	fx_fini(&f);
 }
 
+static void slow_posts_small_log(struct dcd_config *c)
+{
+	c->log_capacity = 2;
+	c->latency.event_record_post = 1000 * 1000;	/* 1 ms */
+}
+
+static void run_to(struct fx *f, uint64_t t)
+{
+	GError *error = NULL;
+
+	CU_ASSERT_TRUE(sim_run(f->k, t, 0, &error));
+	g_clear_error(&error);
+}
+
+/* A record that finds the log full is dropped while the next waits behind
+ * it: that one is posted in its turn, itself.  Four records post at 1.1,
+ * 2.1, 3.1 and 4.1 ms into a log of two; the host reads the first two,
+ * the third is dropped, the host clears, and the fourth is read. */
+static void test_log_qemu_drop_keeps_next(void)
+{
+	struct fx f;
+	struct proto_extent e[4];
+	struct proto_mbox_cmd get = { .opcode = PROTO_OP_GET_EVENT_RECORDS };
+	struct proto_mbox_cmd clear = { .opcode = PROTO_OP_CLEAR_EVENT_RECORDS, .count = 2 };
+	struct proto_fm_cmd add = {
+		.opcode = PROTO_OP_INITIATE_DC_ADD,
+		.policy = PROTO_SELECT_PRESCRIPTIVE,
+	};
+	const GArray *records;
+	const struct proto_record *r;
+
+	fx_init(&f, DCD_PROFILE_QEMU, slow_posts_small_log);
+	records = f.host[0].links[0].records;
+	for (unsigned i = 0; i < 4; i++)
+		e[i] = ext_at(i * 4 * MIB, BS, 0);
+	fake_fm_send(&f.fm, &add, e, 4);
+	run_to(&f, 2500 * 1000);
+	fake_host_send(&f.host[0], 0, &get, NULL, 0);
+	run_to(&f, 2600 * 1000);
+	CU_ASSERT_EQUAL_FATAL(records->len, 2);
+	clear.handle = g_array_index(records, struct proto_record, 0).handle;
+	run_to(&f, 3500 * 1000);
+	CU_ASSERT_EQUAL(host_stats(&f, 0).overflow, 1);
+	fake_host_send(&f.host[0], 0, &clear, NULL, 0);
+	run_to(&f, 3600 * 1000);
+	CU_ASSERT_EQUAL(host_stats(&f, 0).log_count, 0);
+	run(&f);
+	CU_ASSERT_EQUAL(get_records(&f, 0).count, 1);
+	CU_ASSERT_EQUAL_FATAL(records->len, 1);
+	r = &g_array_index(records, struct proto_record, 0);
+	CU_ASSERT_EQUAL(r->extent.start, e[3].start);
+	CU_ASSERT_EQUAL(r->handle, clear.handle + 2);
+	CU_ASSERT_EQUAL(dev_stats(&f).records_dropped, 1);
+	fx_fini(&f);
+}
+
 static void test_interrupt_and_mailbox_timing(void)
 {
 	struct fx f;
@@ -1336,6 +1392,7 @@ int main(void)
 		{ "log full release", test_log_full_release },
 		{ "log get more", test_log_get_more },
 		{ "log qemu drops", test_log_qemu_drops },
+		{ "log qemu drop keeps the next", test_log_qemu_drop_keeps_next },
 		{ "interrupt and mailbox timing", test_interrupt_and_mailbox_timing },
 		{ "extent list spec", test_extent_list_spec },
 		{ "extent list qemu", test_extent_list_qemu },
