@@ -272,7 +272,6 @@ struct dcd *dcd_new(struct sim *k, unsigned id, const struct dcd_config *cfg, GE
 	dev->payload_records = proto_payload_records(cfg->payload_size);
 	dev->payload_extents = proto_payload_extents(cfg->payload_size);
 	dev->payload_fm_extents = proto_payload_fm_extents(cfg->payload_size);
-	extent_attr_init(&dev->free_attr, EXTENT_FREE);
 	dev->alloc = g_array_new(FALSE, FALSE, sizeof(struct extent_range));
 	return dev;
 }

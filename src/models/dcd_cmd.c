@@ -233,7 +233,7 @@ static void group_free_pending(struct dcd *dev, struct dcd_group *g)
 			if (e.attr.state != EXTENT_PENDING || e.attr.group != g->id)
 				continue;
 			dcd_tag_sub(dev, e.attr.tag, e.len);
-			dcd_map_set(dev, span->region, e.start, e.len, &dev->free_attr);
+			dcd_map_set(dev, span->region, e.start, e.len, &extent_attr_free);
 			g->pending--;
 		}
 	}
@@ -294,7 +294,7 @@ static void clip_remove(struct dcd *dev, const struct dcd_clip *c, uint64_t requ
 			g->dead = true;
 			dev->dead_groups++;
 		}
-		dcd_map_set(dev, c->region, c->start, c->len, &dev->free_attr);
+		dcd_map_set(dev, c->region, c->start, c->len, &extent_attr_free);
 		dcd_fm_record(dev, PROTO_EVENT_CAPACITY_RELEASED, (unsigned)at->host, false, &ext,
 			      request);
 		return;
@@ -314,7 +314,7 @@ static void clip_remove(struct dcd *dev, const struct dcd_clip *c, uint64_t requ
 		dcd_sanitize(dev, c->region, (unsigned)at->host, c->start, c->len, at, request);
 		return;
 	}
-	dcd_map_set(dev, c->region, c->start, c->len, &dev->free_attr);
+	dcd_map_set(dev, c->region, c->start, c->len, &extent_attr_free);
 	dcd_fm_record(dev, PROTO_EVENT_CAPACITY_RELEASED, (unsigned)at->host, false, &ext,
 		      request);
 }

@@ -173,7 +173,7 @@ static void on_sanitized(struct sim *k, void *target, const void *payload)
 	struct proto_extent ext = { .start = job->start, .len = job->len, .seq = job->seq };
 
 	(void)k;
-	dcd_map_set(dev, job->region, job->start, job->len, &dev->free_attr);
+	dcd_map_set(dev, job->region, job->start, job->len, &extent_attr_free);
 	dev->sanitize_jobs--;
 	memcpy(ext.tag, job->tag, PROTO_TAG_SIZE);
 	dcd_fm_record(dev, PROTO_EVENT_CAPACITY_RELEASED, job->host, false, &ext, job->request);

@@ -91,10 +91,9 @@ struct dcd {
 	unsigned id;
 	char name[16];
 	struct dcd_config cfg;
-	/* entries one mailbox payload of cfg.payload_size holds, and the
-	 * attributes of free space: worked out once, used by every command */
+	/* entries one mailbox payload of cfg.payload_size holds: worked out
+	 * once, used by every command */
 	uint32_t payload_ranges, payload_records, payload_extents, payload_fm_extents;
-	struct extent_attr free_attr;
 	struct extent_map *maps[DCD_REGIONS_MAX];
 	/* their extents (non-free entries), per region and in all: read from
 	 * the maps once per change (dcd_map_set), not once per record */

@@ -145,8 +145,7 @@ bool extent_alloc_policy_from_name(const char *name, enum extent_alloc_policy *o
 	return false;
 }
 
-/* What extent_attr_init gives a free entry. */
-static const struct extent_attr free_attr = { .state = EXTENT_FREE, .host = -1 };
+const struct extent_attr extent_attr_free = { .state = EXTENT_FREE, .host = -1 };
 
 void extent_attr_init(struct extent_attr *attr, enum extent_state state)
 {
@@ -860,7 +859,7 @@ struct extent_map *extent_map_new(uint64_t base, uint64_t length, uint64_t block
 	map->slabs = g_ptr_array_new_with_free_func(g_free);
 	map->root = bnode_new();
 	map->root->count = 1;
-	leaf_set(map, map->root, 0, base, length, &free_attr);
+	leaf_set(map, map->root, 0, base, length, &extent_attr_free);
 	attach(map, base, length, EXTENT_FREE);
 	return map;
 }
@@ -1007,7 +1006,7 @@ int extent_map_foreach_free(struct extent_map *map, extent_map_fn fn, void *data
 	while (free_from(map, pos, 1, &r)) {
 		int ret;
 
-		e = (struct extent_entry){ r.start, r.len, free_attr };
+		e = (struct extent_entry){ r.start, r.len, extent_attr_free };
 		ret = fn(&e, data);
 		if (ret)
 			return ret;
@@ -1116,7 +1115,7 @@ static void free_whole(struct extent_map *map, struct path *p)
 		surplus = 0;
 	}
 	summary_add(&was, &p->node[0]->sum[k]);
-	leaf_set(map, p->node[0], k, merged.start, merged.len, &free_attr);
+	leaf_set(map, p->node[0], k, merged.start, merged.len, &extent_attr_free);
 	attach(map, merged.start, merged.len, EXTENT_FREE);
 	sum_update(map, p, was, p->node[0]->sum[k]);
 	if (!surplus)
@@ -1153,13 +1152,13 @@ static bool carve(struct extent_map *map, struct path *p, uint64_t start, uint64
 	struct summary was = leaf->sum[i], now = { 0, 0, 0 };
 
 	if (lo < start) {
-		piece_attr[m] = &free_attr;
+		piece_attr[m] = &extent_attr_free;
 		piece[m++] = (struct extent_range){ lo, start - lo };
 	}
 	piece_attr[m] = attr;
 	piece[m++] = (struct extent_range){ start, end - start };
 	if (end < hi) {
-		piece_attr[m] = &free_attr;
+		piece_attr[m] = &extent_attr_free;
 		piece[m++] = (struct extent_range){ end, hi - end };
 	}
 	if (leaf->count + m - 1 > FANOUT)
@@ -1224,7 +1223,7 @@ static void replace(struct extent_map *map, uint64_t start, uint64_t end,
 	for (unsigned i = 1; i < k; i++)
 		path_step(&p, -1);
 	if (attr->state == EXTENT_FREE) {
-		attr = &free_attr;
+		attr = &extent_attr_free;
 		if (first.start == start && start > map->base) {
 			path_step(&p, -1);
 			if (slot_free(p.node[0], p.i[0])) {

@@ -61,6 +61,8 @@ struct extent_attr {
 
 /* Fills ATTR with STATE and no host, group, tag or sequence. */
 void extent_attr_init(struct extent_attr *attr, enum extent_state state);
+/* What extent_attr_init gives for EXTENT_FREE, for the many frees. */
+extern const struct extent_attr extent_attr_free;
 
 struct extent_entry {
 	uint64_t start, len;

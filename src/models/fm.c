@@ -314,9 +314,6 @@ void fm_device_port(struct fm *fm, unsigned device, struct proto_fm_port *out)
 
 /* ---- interleave sets: the free-space intersection --------------------- */
 
-/* What extent_map_set needs to free a range: its other fields are ignored. */
-static const struct extent_attr free_attr = { .state = EXTENT_FREE, .host = -1 };
-
 /* Marks [LO, HI), whole blocks of MAP, used. */
 static void isect_set_used(struct extent_map *map, uint64_t lo, uint64_t hi)
 {
@@ -426,7 +423,7 @@ static void set_free_range(struct fm_set *set, unsigned region, uint64_t lo, uin
 			pos = skip;
 			continue;
 		}
-		extent_map_set(set->free[region], pos, run - pos, &free_attr);
+		extent_map_set(set->free[region], pos, run - pos, &extent_attr_free);
 		pos = run;
 	}
 }
@@ -944,7 +941,7 @@ static void shadow_release_pending(struct fm_request *req, struct fm_part *part)
 	for (uint32_t i = 0; i < w.out->len; i++) {
 		const struct extent_range *r = &w.out->v[i];
 
-		shadow_set(part->dev, req->region, r->start, r->len, &free_attr, NULL);
+		shadow_set(part->dev, req->region, r->start, r->len, &extent_attr_free, NULL);
 	}
 }
 
@@ -1534,7 +1531,7 @@ static void released_record(struct fm_device *dev, const struct proto_record *re
 	if (region < 0)
 		shadow_fail(dev, rec->extent.start, rec->extent.len);
 	else
-		shadow_set(dev, (unsigned)region, rec->extent.start, rec->extent.len, &free_attr,
+		shadow_set(dev, (unsigned)region, rec->extent.start, rec->extent.len, &extent_attr_free,
 			   NULL);
 	for (GList *l = dev->releasing.head; l; l = next) {
 		struct fm_request *req = l->data;
